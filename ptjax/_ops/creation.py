@@ -1,0 +1,246 @@
+"""Tensor creation: ``tensor``, ``zeros``, ``arange`` … (factories take torch's ``dtype``/``device``/``requires_grad``)."""
+from __future__ import annotations
+
+import builtins
+import math
+import numbers
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _dtype as D
+from .._device import to_jax_device
+from .._tensor import Tensor
+
+
+def _finish(arr, dtype=None, device=None, requires_grad=False):
+    if device is not None:
+        dev = to_jax_device(device)
+        if dev.platform != "cpu" or arr.devices() != {dev}:
+            arr = jax.device_put(arr, dev)
+    t = Tensor._make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _infer_dtype(data):
+    """torch.tensor's dtype inference for Python data: bool < int64 < default float < complex."""
+    kind = -1
+
+    def visit(x):
+        nonlocal kind
+        if isinstance(x, Tensor):
+            d = x.dtype
+            kind = builtins.max(kind, 10 + ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
+                                            "float32", "float64", "complex64", "complex128"].index(d.name))
+            return
+        if isinstance(x, (list, tuple)):
+            for y in x:
+                visit(y)
+        elif isinstance(x, (bool, np.bool_)):
+            kind = builtins.max(kind, 0)
+        elif isinstance(x, numbers.Integral):
+            kind = builtins.max(kind, 1)
+        elif isinstance(x, numbers.Real):
+            kind = builtins.max(kind, 2)
+        elif isinstance(x, numbers.Complex):
+            kind = builtins.max(kind, 3)
+        else:
+            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+    visit(data)
+    if kind >= 10:
+        return None
+    return (D.float32 if kind < 0 else [D.bool, D.int64, D.get_default_dtype(),
+                                        D.get_default_dtype().to_complex()][kind])
+
+
+def _to_numpy(data, dtype):
+    if isinstance(data, Tensor):
+        return np.asarray(data._value)
+    if isinstance(data, (list, tuple)) and builtins.any(isinstance(x, Tensor) for x in _flat(data)):
+        data = _nested_map(data, lambda x: np.asarray(x._value) if isinstance(x, Tensor) else x)
+    return np.asarray(data, dtype=dtype.np if dtype is not None else None)
+
+
+def _flat(x):
+    if isinstance(x, (list, tuple)):
+        for y in x:
+            yield from _flat(y)
+    else:
+        yield x
+
+
+def _nested_map(x, f):
+    if isinstance(x, (list, tuple)):
+        return [_nested_map(y, f) for y in x]
+    return f(x)
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new leaf tensor copying ``data`` (nested lists, scalars, NumPy arrays, tensors)."""
+    dtype = D.to_dtype(dtype) if dtype is not None else None
+    if isinstance(data, Tensor):
+        arr = data._value if dtype is None else data._value.astype(dtype.np)
+        return _finish(jnp.array(arr, copy=True), None, device or data.device, requires_grad)
+    if isinstance(data, (np.ndarray, np.generic)):
+        src = np.asarray(data)
+        D.from_numpy_dtype(src.dtype)
+        a = src.astype(dtype.np) if dtype is not None else src
+    else:
+        inferred = _infer_dtype(data)
+        a = _to_numpy(data, dtype or inferred)
+        _check_ragged(data, a)
+    return _finish(jnp.asarray(a), dtype, device, requires_grad)
+
+
+def _check_ragged(data, a):
+    if a.dtype == object:
+        raise ValueError("expected sequence of length " + "… (ragged nested sequence)")
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor):
+        out = data
+        if dtype is not None and D.to_dtype(dtype) is not data.dtype:
+            out = out.to(D.to_dtype(dtype))
+        return out.to(device) if device is not None else out
+    return tensor(data, dtype=dtype, device=device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray) -> Tensor:
+    """A tensor with the array's dtype. (JAX arrays are immutable: this copies, it does not share memory.)"""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    D.from_numpy_dtype(ndarray.dtype)
+    return Tensor._make(jnp.asarray(ndarray))
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = s.item()
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"zeros(): argument 'size' must be tuple of ints, but found element of type "
+                            f"{type(s).__name__} at pos {len(out)}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _factory(fill):
+    def f(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+          memory_format=None):
+        dtype = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+        return _finish(_filled(_size(size), fill, dtype.np), dtype, device, requires_grad)
+    return f
+
+
+def _filled(shape, fill, np_dtype):
+    return jnp.full(shape, fill, dtype=np_dtype)
+
+
+zeros = _factory(0)
+ones = _factory(1)
+empty = _factory(0)  # JAX has no uninitialised memory: empty() is zeros()
+zeros.__name__, ones.__name__, empty.__name__ = "zeros", "ones", "empty"
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    if dtype is None:
+        dtype = (D.bool if isinstance(fill_value, bool) else D.int64 if isinstance(fill_value, numbers.Integral)
+                 else D.get_default_dtype().to_complex() if isinstance(fill_value, complex) else D.get_default_dtype())
+    dtype = D.to_dtype(dtype)
+    return _finish(_filled(_size((size,) if isinstance(size, int) else tuple(size)), fill_value, dtype.np), dtype,
+                   device, requires_grad)
+
+
+def _like(fill):
+    def f(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+        dtype = D.to_dtype(dtype) if dtype is not None else input.dtype
+        return _finish(_filled(tuple(input.shape), fill, dtype.np), dtype, device or input.device, requires_grad)
+    return f
+
+
+zeros_like = _like(0)
+ones_like = _like(1)
+empty_like = _like(0)
+zeros_like.__name__, ones_like.__name__, empty_like.__name__ = "zeros_like", "ones_like", "empty_like"
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    dtype = D.to_dtype(dtype) if dtype is not None else input.dtype
+    return _finish(_filled(tuple(input.shape), fill_value, dtype.np), dtype, device or input.device, requires_grad)
+
+
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        dtype = D.int64 if builtins.all(isinstance(x, numbers.Integral) for x in (start, end, step)) \
+            else D.get_default_dtype()
+    dtype = D.to_dtype(dtype)
+    n = builtins.max(0, math.ceil((end - start) / step))
+    a = start + step * np.arange(n, dtype=np.float64 if dtype.is_floating_point else np.int64)
+    return _finish(jnp.asarray(a.astype(dtype.np)), dtype, device, requires_grad)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    dtype = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    return _finish(jnp.linspace(start, end, steps, dtype=np.float64).astype(dtype.np), dtype, device,
+                   requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    dtype = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    return _finish(jnp.logspace(start, end, steps, base=base, dtype=np.float64).astype(dtype.np), dtype, device,
+                   requires_grad)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    dtype = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    return _finish(jnp.eye(n, m, dtype=dtype.np), dtype, device, requires_grad)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    from .shape import expand, reshape
+    shape = tuple(t.numel() for t in tensors)
+    n = len(tensors)
+    if indexing == "xy" and n >= 2:
+        shape = (shape[1], shape[0]) + shape[2:]
+    out = []
+    for i, t in enumerate(tensors):
+        pos = i if not (indexing == "xy" and i < 2 and n >= 2) else 1 - i
+        s = [1] * n
+        s[pos] = t.numel()
+        out.append(expand.public(reshape.public(t, tuple(s)), shape))
+    return tuple(out)
+
+
+def legacy_new(dtype, *args, device=None):
+    """``torch.Tensor(2, 3)`` (uninitialised → zeros) or ``torch.Tensor([1, 2])`` (data, in ``dtype``)."""
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return data
+        return tensor(data, dtype=dtype, device=device)
+    return zeros(*args, dtype=dtype, device=device)
+
+
+def complex(real, imag):
+    return Tensor._make(jax.lax.complex(real._value, imag._value))

@@ -1,0 +1,373 @@
+"""Running an op: the path from ``ptjax.add(x, y)`` to a wrapped, recorded result.
+
+``call(op, args, kwargs)`` is the general path; ``binary``/``unary`` are fast paths for the commonest calls
+(same-dtype operands, compatible Python scalars), which skip binding and promotion but end in the same kernels
+and the same records.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _dtype as D
+from .. import _strides
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ..autograd.grad_mode import _Mode
+from .registry import BINARY, COMPARE, FLOAT, SAME, Op, TABLE, compute_dtype, op, scalar_kind
+
+_KIND = {d.np: d._kind for d in D.ALL}
+_SK = {bool: 0, int: 1, float: 2, complex: 3}
+_SK_CHAR = "bifc"
+
+
+def edge(t):
+    return (t._grad_fn, t._out_idx) if t._grad_fn is not None else (t, 0)
+
+
+def _aval(a):
+    return (a.shape, a.dtype)
+
+
+def record(kernel, dyn, inputs, outs):
+    """Add a Node for ``kernel`` applied to ``dyn`` and make ``outs`` (floating outputs) its results."""
+    node = Node(kernel, tuple(dyn),
+                tuple(edge(t) if t is not None and t._requires_grad else None for t in inputs),
+                tuple(_aval(o._data) for o in outs))
+    for j, o in enumerate(outs):
+        if _KIND[o._data.dtype] >= 2:
+            o._grad_fn, o._out_idx, o._requires_grad = node, j, True
+    return node
+
+
+def _wants_grad(inputs):
+    for t in inputs:
+        if t is not None and t._requires_grad:
+            return True
+    return False
+
+
+# ---- the general path ------------------------------------------------------------------------------------------
+
+def _hashable(v):
+    if isinstance(v, list):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, Tensor):
+        if v.ndim == 0:
+            return v.item()
+        return tuple(v.tolist())
+    if isinstance(v, np.ndarray):
+        return tuple(v.tolist())
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _operand_error(op, i, v):
+    return TypeError(f"{op.name}(): argument '{op.names[i]}' (position {i + 1}) must be Tensor, "
+                     f"not {type(v).__name__}")
+
+
+def call(op: Op, args, kwargs):
+    vals = op.bind(args, kwargs)
+    dyn, inputs, struct, static, tensors, scalars = [], [], [], [], [], []
+    for i, v in enumerate(vals):
+        if i not in op.tensor_pos:
+            static.append(_hashable(v))
+            continue
+        if i in op.list_pos:
+            seq = list(v) if not isinstance(v, Tensor) else list(v.unbind(0))
+            for t in seq:
+                if not isinstance(t, Tensor):
+                    raise TypeError(f"expected Tensor as element {len(dyn)} in argument {i}, but got {type(t).__name__}")
+                dyn.append(t._value), inputs.append(t), tensors.append(t)
+            struct.append(len(seq))
+        elif isinstance(v, Tensor):
+            dyn.append(v._value), inputs.append(v), tensors.append(v)
+            struct.append("t")
+        elif v is None:
+            struct.append(None)
+        else:
+            k = scalar_kind(v)
+            if k is None:
+                raise _operand_error(op, i, v)
+            dyn.append(v), inputs.append(None), scalars.append(k)
+            struct.append(k)
+    skip = {id(vals[i]) for i in op.keep_pos} if op.keep_pos else ()
+    cast = compute_dtype(op.promote, tensors, scalars, skip)
+    kernel = op.kernel(tuple(static), tuple(struct), cast)
+    if op.check is not None:
+        op.invoke(op.check, vals)
+    out = kernel.call(*dyn)
+    return finish(op, kernel, out, dyn, inputs, vals)
+
+
+def finish(op, kernel, out, dyn, inputs, vals):
+    multi = isinstance(out, (tuple, list))
+    arrays = out if multi else (out,)
+    src = vals[0] if op.view and isinstance(vals[0], Tensor) else None
+    if src is not None:
+        outs = [_view_of(src, a, kernel, j) for j, a in enumerate(arrays)]
+        outs = [o if o is not None else Tensor._make(a) for o, a in zip(outs, arrays)]
+    else:
+        outs = [Tensor._make(a) for a in arrays]
+    if _Mode.enabled and op.differentiable and _wants_grad(inputs):
+        record(kernel, dyn, inputs, outs)
+    if op.out_fn is not None:
+        return op.out_fn(outs)
+    return tuple(outs) if multi else outs[0]
+
+
+def _view_of(src, arr, kernel, j):
+    """Wrap ``arr``, the result of view op ``kernel`` on ``src``, as a view sharing ``src``'s storage.
+
+    The strided layout is derived only when needed (``_lazy_spec``) by running the kernel on an array of storage
+    positions. ``reshape``-like ops decide view-or-copy eagerly, from strides (``op.view == "reshape"``).
+    """
+    if kernel.op.view == "reshape":
+        shape, stride, offset = src._spec()
+        new_stride = _strides.view_strides(shape, stride, arr.shape)
+        if new_stride is None:
+            return None  # a copy, as torch's reshape does for layouts a view cannot express
+        t = src._make_view(arr, (tuple(arr.shape), new_stride, offset))
+    else:
+        t = src._make_view(arr, None)
+        t._view_src = (src, kernel, j)
+    return t
+
+
+def lazy_spec(t):
+    src, kernel, j = t._view_src
+    shape, stride, offset = src._spec()
+    idx = _strides.flat_indices(tuple(shape), tuple(stride), offset).reshape(shape)
+    out = kernel.fn(jnp.asarray(idx))
+    if isinstance(out, (tuple, list)):
+        out = out[j]
+    out = np.asarray(out)
+    spec = infer_strided(out)
+    del t._view_src
+    t._view = spec
+    return spec
+
+
+def infer_strided(idx: np.ndarray):
+    shape = idx.shape
+    if idx.size == 0:
+        return (shape, _strides.contiguous_strides(shape), 0)
+    offset = int(idx.reshape(-1)[0])
+    stride = []
+    for d, s in enumerate(shape):
+        if s > 1:
+            unit = [0] * len(shape)
+            unit[d] = 1
+            stride.append(int(idx[tuple(unit)]) - offset)
+        else:
+            stride.append(_strides.contiguous_strides(shape)[d])
+    if not np.array_equal(_strides.flat_indices(shape, tuple(stride), offset).reshape(shape), idx):
+        raise RuntimeError("internal error: a view op produced a layout that is not strided")
+    return (shape, tuple(stride), offset)
+
+
+# ---- fast paths ------------------------------------------------------------------------------------------------
+
+def binary(op: Op, a: Tensor, b, reflected=False):
+    """``a (op) b`` for a Tensor ``a``: the operators and two-argument calls of binary ops."""
+    A = a._data if a._base is None else a._value
+    if isinstance(b, Tensor):
+        B = b._data if b._base is None else b._value
+        if A.dtype != B.dtype or (op.promote == FLOAT and _KIND[A.dtype] < 2):
+            return call(op, (b, a) if reflected else (a, b), {})
+        struct = ("t", "t")
+    else:
+        sk = _SK.get(type(b))
+        tk = _KIND[A.dtype]
+        if sk is None or sk > tk or (op.promote == FLOAT and tk < 2):
+            return call(op, (b, a) if reflected else (a, b), {})
+        B = b
+        struct = ("t", _SK_CHAR[sk])
+    if reflected:
+        if struct[1] != "t":
+            B = np.asarray(B, A.dtype)
+        out = Tensor._make(op.fn(B, A))
+        struct = struct[::-1]
+        first, second = b, a
+        dyn = (B, A)
+    else:
+        out = Tensor._make(op.fn(A, B))
+        first, second = a, b
+        dyn = (A, B)
+    if _Mode.enabled and (a._requires_grad or (struct[0 if reflected else 1] == "t" and b._requires_grad)) \
+            and op.differentiable:
+        inputs = (first if isinstance(first, Tensor) else None, second if isinstance(second, Tensor) else None)
+        record(op.kernel(op.default_static, struct, None), dyn, inputs, (out,))
+    return out
+
+
+def unary(op: Op, a: Tensor):
+    A = a._data if a._base is None else a._value
+    if op.promote == FLOAT and _KIND[A.dtype] < 2:
+        return call(op, (a,), {})
+    out = Tensor._make(op.fn(A))
+    if _Mode.enabled and a._requires_grad and op.differentiable:
+        record(op.kernel((), ("t",), None), (A,), (a,), (out,))
+    return out
+
+
+# ---- in-place --------------------------------------------------------------------------------------------------
+
+def check_inplace(t: Tensor):
+    if not _Mode.enabled:
+        return
+    if t._requires_grad and t._grad_fn is None and t._base is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    b = t._base
+    if b is not None and t._diff_view and b._requires_grad and b._grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _can_cast(src: D.dtype, dst: D.dtype) -> bool:
+    return src._kind <= dst._kind
+
+
+def assign(self: Tensor, res: Tensor, check_cast=True):
+    """Make ``self`` hold ``res``'s value (in-place ops, ``copy_``, ``__setitem__``), with autograd history."""
+    new = res._value
+    shape = self._data.shape if self._base is None else self._value.shape
+    if new.shape != shape:
+        try:
+            bshape = jnp.broadcast_shapes(shape, new.shape)
+        except ValueError:
+            bshape = None
+        if bshape != tuple(shape):
+            raise RuntimeError(f"output with shape [{', '.join(map(str, shape))}] doesn't match the broadcast shape "
+                               f"[{', '.join(map(str, bshape or new.shape))}]")
+    sd = self.dtype
+    if new.dtype != sd.np:
+        if check_cast and not _can_cast(res.dtype, sd):
+            raise RuntimeError(f"result type {_torch_type_name(res.dtype)} can't be cast to the desired output type "
+                               f"{_torch_type_name(sd)}")
+        res = cast(res, sd)
+        new = res._value
+    if new.shape != shape:
+        res = expand_to(res, shape)
+        new = res._value
+    base = self._base
+    if base is None:
+        self._write(new)
+        if _Mode.enabled and res._requires_grad:
+            self._grad_fn, self._out_idx, self._requires_grad = res._grad_fn, res._out_idx, True
+        return self
+    old_base = base._data
+    spec = self._spec()
+    if len(set(_strides.flat_indices(*spec).tolist())) != int(np.prod(spec[0])):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
+                           "memory location. Please clone() the tensor before performing the operation.")
+    self._write(new)
+    if _Mode.enabled and self._diff_view and (res._requires_grad or base._requires_grad):
+        # torch's CopySlices: the base now comes from scattering the new view value into the old base
+        base_in = Tensor._make(old_base)
+        if base._requires_grad:
+            base_in._grad_fn, base_in._out_idx, base_in._requires_grad = base._grad_fn, base._out_idx, True
+            if base._grad_fn is None:
+                base_in = base
+        k = TABLE["_copy_slices"].kernel(spec, ("t", "t"), None)
+        node = Node(k, (old_base, new), (edge(base_in) if base._requires_grad else None,
+                                         edge(res) if res._requires_grad else None),
+                    (_aval(base._data),))
+        base._grad_fn, base._out_idx, base._requires_grad = node, 0, True
+        record_as_strided(self, base)
+    return self
+
+
+def record_as_strided(view: Tensor, base: Tensor):
+    spec = view._spec()
+    k = TABLE["_as_strided_view"].kernel(spec, ("t",), None)
+    node = Node(k, (base._data,), (edge(base),), (_aval(view._data),))
+    view._grad_fn, view._out_idx, view._requires_grad = node, 0, True
+
+
+def _torch_type_name(d):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+            "complex64": "ComplexFloat", "complex128": "ComplexDouble"}[d.name]
+
+
+def inplace(op: Op, self: Tensor, args, kwargs):
+    check_inplace(self)
+    if not kwargs and len(args) == 1 and op.fast_binary:
+        res = binary(op, self, args[0])
+    elif not args and not kwargs and op.fast_unary:
+        res = unary(op, self)
+    else:
+        res = call(op, (self,) + tuple(args), kwargs)
+    return assign(self, res)
+
+
+# ---- helpers used by Tensor methods ----------------------------------------------------------------------------
+
+def cast(t: Tensor, dtype: D.dtype) -> Tensor:
+    return call(TABLE["_to_copy"], (t, dtype), {})
+
+
+def expand_to(t: Tensor, shape) -> Tensor:
+    return call(TABLE["expand"], (t, tuple(shape)), {})
+
+
+def move_to_device(t: Tensor, jax_device) -> Tensor:
+    return call(TABLE["_device_put"], (t, jax_device), {})
+
+
+def _bind_call(op):
+    def __call__(*args, **kwargs):
+        return call(op, args, kwargs)
+    return __call__
+
+
+def install(op: Op):
+    """Give an op its callable forms: ``op(...)`` (ptjax.X), ``Tensor.X`` and ``Tensor.X_``."""
+    static_defaults = tuple(d for i, d in enumerate(op.defaults) if i not in op.tensor_pos)
+    op.default_static = tuple(_hashable(d) for d in static_defaults)
+    op.fast_binary = (len(op.tensor_pos) == 2 and op.tensor_pos == (0, 1) and not op.list_pos and not op.view
+                      and op.check is None and op.promote in (BINARY, FLOAT, COMPARE, SAME) and op.out_fn is None)
+    op.fast_unary = (len(op.names) == 1 and op.tensor_pos == (0,) and not op.view and op.check is None
+                     and op.promote in (SAME, FLOAT) and op.out_fn is None)
+    if op.fast_binary:
+        def fn(*args, **kwargs):
+            if not kwargs and len(args) == 2 and isinstance(args[0], Tensor):
+                return binary(op, args[0], args[1])
+            return call(op, args, kwargs)
+    elif op.fast_unary:
+        def fn(*args, **kwargs):
+            if not kwargs and len(args) == 1 and isinstance(args[0], Tensor):
+                return unary(op, args[0])
+            return call(op, args, kwargs)
+    else:
+        fn = _bind_call(op)
+    fn.__name__ = op.name
+    fn.__doc__ = op.fn.__doc__
+    op.__call__ = fn
+    op.public = fn
+    if op.method:
+        name = op.name if op.method is True else op.method
+        if op.fast_binary:
+            def method(self, *args, **kwargs):
+                if not kwargs and len(args) == 1:
+                    return binary(op, self, args[0])
+                return call(op, (self,) + args, kwargs)
+        elif op.fast_unary:
+            def method(self, *args, **kwargs):
+                if not args and not kwargs:
+                    return unary(op, self)
+                return call(op, (self,) + args, kwargs)
+        else:
+            def method(self, *args, **kwargs):
+                return call(op, (self,) + args, kwargs)
+        method.__name__ = name
+        method.__doc__ = op.fn.__doc__
+        setattr(Tensor, name, method)
+    if op.inplace:
+        def method_(self, *args, **kwargs):
+            return inplace(op, self, args, kwargs)
+        method_.__name__ = op.name + "_"
+        setattr(Tensor, op.name + "_", method_)

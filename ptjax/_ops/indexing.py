@@ -1,0 +1,239 @@
+"""Indexing: ``x[idx]`` (basic indexing gives views, advanced indexing gathers), ``x[idx] = v``, and the
+index ops ``index_select``, ``gather``, ``scatter``, ``masked_select`` …
+
+An index is split into a static *pattern* (ints, slices, None, Ellipsis, and a placeholder per tensor index) and
+the dynamic index arrays. Boolean masks are turned into integer indices eagerly (their result shape depends on
+their values, which a compiled kernel cannot have), so every kernel here has static shapes.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from .registry import BINARY, SAME, op
+
+_T = "T"  # placeholder for a tensor index in a pattern
+
+
+def _rebuild(pattern, arrays):
+    it = iter(arrays)
+    out = []
+    for p in pattern:
+        if p == _T:
+            out.append(next(it))
+        elif isinstance(p, tuple) and p[0] == "s":
+            out.append(slice(*p[1:]))
+        elif p == "...":
+            out.append(Ellipsis)
+        else:
+            out.append(p)
+    return tuple(out)
+
+
+@op(view=True, grad_name="SliceBackward0", method=False, function=False)
+def _index_basic(input, pattern):
+    return input[_rebuild(pattern, ())]
+
+
+@op(tensors=("input", "indices_list"), jit=True, grad_name="IndexBackward0", method=False, function=False)
+def _index(input, indices_list, pattern):
+    return input[_rebuild(pattern, indices_list)]
+
+
+@op(tensors=("input", "indices_list", "values"), jit=True, grad_name="IndexPutBackward0", method=False,
+    function=False)
+def _index_put(input, indices_list, values, pattern, accumulate=False):
+    idx = _rebuild(pattern, indices_list)
+    values = values.astype(input.dtype) if hasattr(values, "astype") else values
+    return input.at[idx].add(values) if accumulate else input.at[idx].set(values)
+
+
+def parse_index(x: Tensor, index):
+    """(pattern, index tensors, basic?) for ``x[index]``, with torch's errors for bad indices."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    pattern, tensors = [], []
+    dim = 0
+    shape = x.shape
+    n_real = sum(1 for i in index if i is not None and i is not Ellipsis and not (isinstance(i, Tensor) and i.dtype is D.bool))
+    n_real += sum(i.ndim for i in index if isinstance(i, Tensor) and i.dtype is D.bool)
+    if n_real > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    for i in index:
+        if i is None:
+            pattern.append(None)
+        elif i is Ellipsis:
+            pattern.append("...")
+            dim = len(shape) - (n_real - dim)
+        elif isinstance(i, bool):
+            pattern.append(_T)
+            tensors.append(Tensor._make(jnp.asarray(i)))
+        elif isinstance(i, (int, np.integer)):
+            n = shape[dim]
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {n}")
+            pattern.append(int(i))
+            dim += 1
+        elif isinstance(i, slice):
+            if i.step is not None and i.step <= 0:
+                raise ValueError("step must be greater than zero")
+            pattern.append(("s", _int_or_none(i.start), _int_or_none(i.stop), _int_or_none(i.step)))
+            dim += 1
+        else:
+            if not isinstance(i, Tensor):
+                from .creation import tensor as _tensor
+                i = _tensor(i)
+            if i.dtype is D.bool or i.dtype is D.uint8:
+                if i.dtype is D.uint8:
+                    i = i.bool()
+                for d, s in enumerate(i.shape):
+                    if shape[dim + d] != s:
+                        raise IndexError(f"The shape of the mask {list(i.shape)} at index {d} does not match the shape "
+                                         f"of the indexed tensor {list(shape)} at index {dim + d}")
+                nz = np.nonzero(np.asarray(i._value))
+                for a in nz:
+                    pattern.append(_T)
+                    tensors.append(Tensor._make(jnp.asarray(a, dtype=jnp.int64)))
+                dim += i.ndim
+                continue
+            if i.dtype.is_floating_point or i.dtype.is_complex:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            _check_bounds(i, shape[dim], dim)
+            pattern.append(_T)
+            tensors.append(i)
+            dim += 1
+    return tuple(pattern), tensors
+
+
+def _int_or_none(v):
+    return None if v is None else int(v)
+
+
+def _check_bounds(i: Tensor, n, dim):
+    a = i._value
+    if isinstance(a, jax.core.Tracer) or a.size == 0:
+        return
+    lo, hi = int(jnp.min(a)), int(jnp.max(a))
+    if lo < -n or hi >= n:
+        bad = hi if hi >= n else lo
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
+
+
+def getitem(self: Tensor, index):
+    pattern, tensors = parse_index(self, index)
+    if not tensors:
+        return _index_basic.public(self, pattern)
+    return _index.public(self, tensors, pattern)
+
+
+def setitem(self: Tensor, index, value):
+    from .dispatch import assign, check_inplace
+    check_inplace(self)
+    pattern, tensors = parse_index(self, index)
+    if not isinstance(value, Tensor):
+        from .creation import tensor as _tensor
+        value = _tensor(value, dtype=self.dtype) if not isinstance(value, (int, float, bool)) else value
+    res = _index_put.public(self, tensors, value, pattern)
+    assign(self, res, check_cast=False)
+
+
+@op(tensors=("input", "index"), jit=True)
+def index_select(input, dim, index):
+    return jnp.take(input, index.reshape(-1), axis=dim % max(input.ndim, 1)) if input.ndim else input
+
+
+@op(tensors=("input", "index"), jit=True)
+def gather(input, dim, index, *, sparse_grad=False):
+    return jnp.take_along_axis(input, index, axis=dim % input.ndim)
+
+
+@op(tensors=("input", "indices"), jit=True, grad_name="TakeAlongDimBackward0")
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return jnp.take(input.reshape(-1), indices.reshape(-1))
+    return jnp.take_along_axis(input, indices, axis=dim)
+
+
+@op(tensors=("input", "index"), jit=True)
+def take(input, index):
+    return jnp.take(input.reshape(-1), index)
+
+
+def _scatter_positions(input, dim, index):
+    dim = dim % input.ndim
+    idx = list(jnp.meshgrid(*[jnp.arange(s) for s in index.shape], indexing="ij"))
+    idx[dim] = index
+    return tuple(idx)
+
+
+@op(tensors=("input", "index", "src"), jit=True, inplace=True)
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    pos = _scatter_positions(input, dim, index)
+    upd = src[tuple(slice(0, s) for s in index.shape)] if src is not None and hasattr(src, "shape") and src.ndim else (
+        src if src is not None else value)
+    if reduce in ("add", "sum"):
+        return input.at[pos].add(upd)
+    if reduce in ("multiply", "prod"):
+        return input.at[pos].multiply(upd)
+    return input.at[pos].set(upd)
+
+
+@op(tensors=("input", "index", "src"), jit=True, inplace=True)
+def scatter_add(input, dim, index, src):
+    pos = _scatter_positions(input, dim, index)
+    return input.at[pos].add(src[tuple(slice(0, s) for s in index.shape)])
+
+
+@op(tensors=("input", "index", "source"), jit=True, inplace=True)
+def index_add(input, dim, index, source, *, alpha=1):
+    dim = dim % input.ndim
+    idx = (slice(None),) * dim + (index,)
+    return input.at[idx].add(source * alpha if alpha != 1 else source)
+
+
+@op(tensors=("input", "index", "value"), jit=True, inplace=True, grad_name="IndexFillBackward0")
+def index_fill(input, dim, index, value):
+    dim = dim % input.ndim
+    return input.at[(slice(None),) * dim + (index,)].set(value)
+
+
+@op(tensors=("input", "index", "source"), jit=True, inplace=True)
+def index_copy(input, dim, index, source):
+    dim = dim % input.ndim
+    return input.at[(slice(None),) * dim + (index,)].set(source)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    from .shape import broadcast_to
+    shape = tuple(jnp.broadcast_shapes(input.shape, mask.shape))
+    x = input if tuple(input.shape) == shape else broadcast_to.public(input, shape)
+    m = mask if tuple(mask.shape) == shape else broadcast_to.public(mask, shape)
+    return getitem(x, m)
+
+
+def nonzero(input: Tensor, *, as_tuple=False):
+    nz = np.nonzero(np.asarray(input._value))
+    if as_tuple:
+        return tuple(Tensor._make(jnp.asarray(a, dtype=jnp.int64)) for a in nz)
+    return Tensor._make(jnp.asarray(np.stack(nz, axis=1) if nz else np.zeros((1, 0)), dtype=jnp.int64))
+
+
+def argwhere(input: Tensor):
+    return nonzero(input)
+
+
+def unique(input: Tensor, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    a = np.asarray(input._value)
+    res = np.unique(a if dim is None else a, return_inverse=return_inverse, return_counts=return_counts,
+                    axis=dim)
+    if not isinstance(res, tuple):
+        return Tensor._make(jnp.asarray(res))
+    out = [Tensor._make(jnp.asarray(res[0]))]
+    if return_inverse:
+        out.append(Tensor._make(jnp.asarray(res[1].reshape(a.shape) if dim is None else res[1], dtype=jnp.int64)))
+    if return_counts:
+        out.append(Tensor._make(jnp.asarray(res[-1], dtype=jnp.int64)))
+    return tuple(out)

@@ -1,0 +1,155 @@
+"""Matrix products and linear algebra."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from .registry import BINARY, FLOAT, op
+
+
+def _dims_str(shape):
+    return "x".join(map(str, shape))
+
+
+def _mm_check(input, mat2):
+    if input.ndim != 2 or mat2.ndim != 2:
+        bad = input if input.ndim != 2 else mat2
+        raise RuntimeError(f"{'self' if bad is input else 'mat2'} must be a matrix")
+    if input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims_str(input.shape)} and "
+                           f"{_dims_str(mat2.shape)})")
+    if input.dtype is not mat2.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != {mat2.dtype}")
+
+
+@op(tensors=("input", "mat2"), check=_mm_check)
+def mm(input, mat2):
+    return jnp.matmul(input, mat2)
+
+
+def _bmm_check(input, mat2):
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor" if input.ndim != 3 else "batch2 must be a 3D tensor")
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, "
+                           f"{input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+
+
+@op(tensors=("input", "mat2"), check=_bmm_check)
+def bmm(input, mat2):
+    return jnp.matmul(input, mat2)
+
+
+def _matmul_check(input, other):
+    a, b = input.shape, other.shape
+    if len(a) == 0 or len(b) == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(a)}D and {len(b)}D")
+    k1 = a[-1]
+    k2 = b[0] if len(b) == 1 else b[-2]
+    if k1 != k2:
+        if len(a) == 1 and len(b) == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the same "
+                               f"number of elements, but got {a[0]} and {b[0]} elements respectively")
+        if len(b) == 1:
+            raise RuntimeError(f"size mismatch, got input ({a[0]}), mat ({_dims_str(a)}), vec ({b[0]})")
+        rows = a[0] if len(a) <= 2 else int(jnp.prod(jnp.array(a[:-1])))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a[-1]} and {_dims_str(b[-2:])})")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != {other.dtype}")
+
+
+@op(tensors=("input", "other"), check=_matmul_check, grad_name="MmBackward0")
+def matmul(input, other):
+    return jnp.matmul(input, other)
+
+
+@op(tensors=("input", "other"), promote=BINARY)
+def dot(input, other):
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    return jnp.dot(input, other)
+
+
+vdot = op("vdot", tensors=("input", "other"), promote=BINARY)(lambda input, other: jnp.vdot(input, other))
+
+
+@op(tensors=("input", "vec"), promote=BINARY)
+def mv(input, vec):
+    return jnp.matmul(input, vec)
+
+
+@op(tensors=("input", "vec2"), promote=BINARY)
+def outer(input, vec2):
+    return jnp.outer(input, vec2)
+
+
+ger = op("ger", tensors=("input", "vec2"), promote=BINARY, grad_name="OuterBackward0")(outer.fn)
+
+
+def _addmm_check(input, mat1, mat2, **kw):
+    _mm_check(mat1, mat2)
+
+
+@op(tensors=("input", "mat1", "mat2"), promote=BINARY, jit=True, inplace=True, check=_addmm_check)
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    prod = jnp.matmul(mat1, mat2)
+    return beta * input + alpha * prod if (beta, alpha) != (1, 1) else input + prod
+
+
+@op(tensors=("input", "batch1", "batch2"), promote=BINARY, jit=True, inplace=True)
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return beta * input + alpha * jnp.matmul(batch1, batch2)
+
+
+@op(tensors=("input", "mat", "vec"), promote=BINARY, jit=True, inplace=True)
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    return beta * input + alpha * jnp.matmul(mat, vec)
+
+
+@op(tensors=("operands",), jit=True, promote=BINARY, method=False)
+def _einsum(operands, equation):
+    return jnp.einsum(equation, *operands)
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return _einsum.public(list(operands), equation)
+
+
+@op(tensors=("a", "b"), jit=True, promote=BINARY, method=False)
+def tensordot(a, b, dims=2):
+    return jnp.tensordot(a, b, dims)
+
+
+@op(tensors=("input", "other"), jit=True, promote=BINARY, method=True)
+def cross(input, other, dim=None):
+    return jnp.cross(input, other, axis=-1 if dim is None else dim)
+
+
+@op(tensors=("input", "other"), jit=True, promote=BINARY, method=False)
+def kron(input, other):
+    return jnp.kron(input, other)
+
+
+@op(jit=True, promote=FLOAT, grad_name="LinalgDetBackward0")
+def det(input):
+    return jnp.linalg.det(input)
+
+
+@op(jit=True, promote=FLOAT, grad_name="LinalgInvExBackward0")
+def inverse(input):
+    return jnp.linalg.inv(input)
+
+
+@op(jit=True, promote=FLOAT, method=False)
+def trace(input):
+    return jnp.trace(input)
+
+
+@op(tensors=("x1", "x2"), jit=True, promote=FLOAT, method=False)
+def cdist(x1, x2, p=2.0):
+    d = jnp.abs(x1[..., :, None, :] - x2[..., None, :, :])
+    if p == 2.0:
+        return jnp.sqrt(jnp.sum(d * d, -1))
+    return jnp.sum(d ** p, -1) ** (1 / p)

@@ -1,0 +1,222 @@
+"""The op table.
+
+Every op is defined once, as a pure JAX function with torch's signature, and registered with :func:`op`::
+
+    @op(tensors=("input", "other"), promote=BINARY, inplace=True)
+    def add(input, other, *, alpha=1):
+        return input + other * alpha if alpha != 1 else input + other
+
+From that one entry come ``ptjax.add``, ``Tensor.add``, ``Tensor.add_`` and the autograd record. Parameters named
+in ``tensors`` are *dynamic* (arrays, or Python scalars kept weakly typed); all others are *static* (hashable
+attributes like ``dim`` or ``alpha``) and select a :class:`Kernel`: the function with its static arguments and
+input casts fixed. Kernels of composite ops are ``jax.jit``-compiled; a single ``jnp`` call is cheaper eagerly.
+"""
+from __future__ import annotations
+
+import inspect
+import numbers
+
+import jax
+import numpy as np
+
+from .. import _dtype as D
+from ..autograd.graph import Node
+from ..autograd.grad_mode import _Mode
+
+STATS = {"node_vjp_compiles": 0, "fused_compiles": 0, "kernel_compiles": 0}
+
+# promotion rules: how an op picks the dtype its tensor inputs are cast to
+SAME = "same"        # no casting: the op keeps its input's dtype
+BINARY = "binary"    # torch.result_type of all tensor/scalar inputs
+FLOAT = "float"      # as BINARY, then integers/bool become the default float (sin, true division, mean)
+COMPARE = "compare"  # as BINARY for the inputs; the result is bool
+
+_SCALAR_KIND = {bool: "b", int: "i", float: "f", complex: "c"}
+
+
+def scalar_kind(v):
+    k = _SCALAR_KIND.get(type(v))
+    if k is None:
+        if isinstance(v, (bool, np.bool_)):
+            k = "b"
+        elif isinstance(v, numbers.Integral):
+            k = "i"
+        elif isinstance(v, numbers.Real):
+            k = "f"
+        elif isinstance(v, numbers.Complex):
+            k = "c"
+    return k
+
+
+class Kernel:
+    """One op with its static arguments bound: ``fn(*dynamic)`` is pure JAX; ``call`` is what eager runs."""
+
+    __slots__ = ("op", "key", "fn", "call", "grad_name", "_vjps")
+    pure = True
+
+    def __init__(self, op, key, fn, jit):
+        self.op, self.key, self.fn = op, key, fn
+        self.call = jax.jit(fn) if jit else fn
+        self.grad_name = op.grad_name
+        self._vjps = {}
+
+    def pullback(self, saved, cts, needs):
+        """Pure: the cotangents of the inputs marked in ``needs``, given the output cotangents ``cts``."""
+        diff = [s for s, n in zip(saved, needs) if n]
+
+        def with_diff(*d):
+            it = iter(d)
+            return self.fn(*[next(it) if n else s for s, n in zip(saved, needs)])
+
+        return jax.vjp(with_diff, *diff)[1](cts)
+
+    def vjp(self, saved, cts, needs):
+        """``pullback`` compiled once per (needs, shapes): the per-node path of the engine."""
+        f = self._vjps.get(needs)
+        if f is None:
+            def traced(saved, cts):
+                STATS["node_vjp_compiles"] += 1
+                return self.pullback(saved, cts, needs)
+            f = self._vjps[needs] = jax.jit(traced)
+        return f(saved, cts)
+
+
+class Op:
+    """An op-table entry. Calling it dispatches: bind, promote, pick a kernel, run, wrap, record."""
+
+    def __init__(self, fn, name, tensors, promote, jit, differentiable, grad_name, view, out_fn, check=None,
+                 keep=()):
+        self.fn, self.name = fn, name
+        sig = inspect.signature(fn)
+        self.params = tuple(sig.parameters.values())
+        self.names = tuple(p.name for p in self.params)
+        self.n_positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in self.params)
+        self.var_pos = next((i for i, p in enumerate(self.params) if p.kind == p.VAR_POSITIONAL), None)
+        self.defaults = tuple(() if p.kind == p.VAR_POSITIONAL else p.default for p in self.params)
+        self.tensor_pos = tuple(i for i, n in enumerate(self.names) if n in tensors)
+        self.keep_pos = tuple(i for i, n in enumerate(self.names) if n in keep)
+        self.list_pos = tuple(i for i in self.tensor_pos if self.params[i].kind == inspect.Parameter.VAR_POSITIONAL
+                              or n_is_list(self.names[i]))
+        self.promote = promote
+        self.jit = jit
+        self.differentiable = differentiable
+        self.grad_name = grad_name or "".join(w.capitalize() for w in name.strip("_").split("_")) + "Backward0"
+        self.view = view        # fn(input Tensor, *static) -> (shape, stride, offset) per output, for view ops
+        self.out_fn = out_fn    # optional: post-process the wrapped outputs (e.g. namedtuple for max(dim))
+        self.check = check      # optional: validate the bound arguments first, raising torch's errors
+        self._kernels = {}
+
+    def __call__(self, *args, **kwargs):  # replaced per op by dispatch.install with its fast path
+        from .dispatch import call
+        return call(self, args, kwargs)
+
+    def __repr__(self):
+        return f"<ptjax op {self.name}>"
+
+    # -- binding ------------------------------------------------------------------------------------------------
+    def bind(self, args, kwargs):
+        if self.var_pos is not None and len(args) > self.var_pos:
+            args = tuple(args[:self.var_pos]) + (tuple(args[self.var_pos:]),)
+        elif len(args) > self.n_positional:
+            raise TypeError(f"{self.name}() takes {self.n_positional} positional arguments but {len(args)} were given")
+        vals = list(args) + list(self.defaults[len(args):])
+        for k, v in kwargs.items():
+            try:
+                i = self.names.index(k)
+            except ValueError:
+                raise TypeError(f"{self.name}() got an unexpected keyword argument '{k}'") from None
+            if i < len(args):
+                raise TypeError(f"{self.name}() got multiple values for argument '{k}'")
+            vals[i] = v
+        for i, v in enumerate(vals):
+            if v is inspect.Parameter.empty:
+                raise TypeError(f"{self.name}() missing required argument '{self.names[i]}'")
+        return vals
+
+    # -- kernels ------------------------------------------------------------------------------------------------
+    def kernel(self, static, struct, cast):
+        key = (static, struct, cast)
+        k = self._kernels.get(key)
+        if k is None:
+            k = self._kernels[key] = Kernel(self, (self.name,) + key, self._make_fn(static, struct, cast), self.jit)
+        return k
+
+    def _make_fn(self, static, struct, cast):
+        fn, n, invoke = self.fn, len(self.names), self.invoke
+        tensor_pos, list_pos = self.tensor_pos, self.list_pos
+        cast_np = cast.np if cast is not None else None
+        keep = self.keep_pos
+
+        def kernel_fn(*dyn):
+            scalar_np = cast_np or next((a.dtype for a in dyn if hasattr(a, "dtype")), None)
+            it, st = iter(dyn), iter(static)
+            full, si = [], iter(struct)
+            for i in range(n):
+                if i not in tensor_pos:
+                    full.append(next(st))
+                    continue
+                s = next(si)
+                if s is None:
+                    full.append(None)
+                elif i in list_pos:
+                    full.append([_cast(next(it), cast_np) for _ in range(s)])
+                elif s == "t":
+                    full.append(_cast(next(it), None if i in keep else cast_np))
+                else:  # a Python scalar takes the dtype the op computes in
+                    v = next(it)
+                    full.append(jax.numpy.asarray(v, scalar_np) if scalar_np is not None else v)
+            return invoke(fn, full)
+
+        return kernel_fn
+
+    def invoke(self, fn, full):
+        """Call ``fn`` (of this op's signature) with the bound values ``full``, in parameter order."""
+        args, kw = [], {}
+        for p, v in zip(self.params, full):
+            if p.kind == p.VAR_POSITIONAL:
+                args.extend(v)
+            elif p.kind == p.KEYWORD_ONLY:
+                kw[p.name] = v
+            else:
+                args.append(v)
+        return fn(*args, **kw)
+
+
+def n_is_list(name):
+    return name in ("tensors", "indices_list")
+
+
+def _cast(a, np_dtype):
+    if np_dtype is None or a.dtype == np_dtype:
+        return a
+    return a.astype(np_dtype)
+
+
+def compute_dtype(rule, tensors, scalars, skip=()):
+    """The dtype tensor inputs are cast to, or None when no cast is needed."""
+    if rule == SAME or not (tensors or scalars):
+        return None
+    dims, zero = [], []
+    tensors = [t for t in tensors if id(t) not in skip] if skip else tensors
+    for t in tensors:
+        (dims if t.ndim else zero).append(t.dtype)
+    r = D.result_type(dims, zero, scalars)
+    if rule == FLOAT and not (r.is_floating_point or r.is_complex):
+        r = D.get_default_dtype()
+    if all(t.dtype is r for t in tensors):
+        return None
+    return r
+
+
+def op(name=None, *, tensors=("input",), promote=SAME, jit=False, differentiable=True, grad_name=None,
+       view=None, out_fn=None, check=None, keep=(), method=True, inplace=False, function=True):
+    """Register a pure JAX function as an op; returns the :class:`Op` (callable like the torch function)."""
+    def deco(fn):
+        o = Op(fn, name or fn.__name__, tensors, promote, jit, differentiable, grad_name, view, out_fn, check, keep)
+        o.method, o.inplace, o.function = method, inplace, function
+        TABLE[o.name] = o
+        return o
+    return deco
+
+
+TABLE: dict[str, Op] = {}

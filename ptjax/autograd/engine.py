@@ -1,0 +1,309 @@
+"""The backward engine: replays recorded nodes through ``jax.vjp``.
+
+Two ways to run the same math (``Kernel.pullback`` of each node, in reverse topological order):
+
+* **per node** — each node's pullback is a ``jax.jit`` compiled once per (op, static args, shapes) and shared by
+  every graph that contains that op. Used the first time a graph shape is seen, and whenever Python must run
+  mid-backward (tensor hooks on non-leaves, ``autograd.Function``) or the backward itself is recorded
+  (``create_graph=True``).
+* **fused** — once a graph *signature* (ops, static args, shapes, dtypes, wiring) is seen a second time, the whole
+  backward becomes one ``jax.jit`` call, cached by that signature. A training loop then pays one XLA call per
+  ``backward()``, and a graph that changes every step never triggers a compile of its own.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from .._ops.registry import STATS, Kernel
+from .graph import Node, zeros_cotangent
+from .grad_mode import _Mode, no_grad
+
+FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after they have "
+             "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+             "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
+             "if you need to access saved tensors after calling backward.")
+
+FUSE_AFTER = 2          # a signature is fused on its second sighting
+_seen: dict = {}        # signature -> times seen
+_fused: dict = {}       # signature -> jitted backward
+_MAX_SEEN = 10_000
+
+
+def topo_order(roots):
+    """Nodes reachable from ``roots`` (edges), parents after children: the order backward visits them."""
+    order, visited = [], set()
+    stack = [(e[0], False) for e in roots if e is not None and isinstance(e[0], Node)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if node.saved is None:
+            raise RuntimeError(FREED_MSG)
+        stack.append((node, True))
+        for e in node.edges:
+            if e is not None and isinstance(e[0], Node) and id(e[0]) not in visited:
+                stack.append((e[0], False))
+    order.reverse()
+    return order
+
+
+def _key(target):
+    return (id(target[0]), target[1])
+
+
+def _aval_of(v):
+    return (v.shape, v.dtype) if hasattr(v, "shape") else type(v)
+
+
+def signature(order, root_edges, captures):
+    pos = {id(n): i for i, n in enumerate(order)}
+    leaves = {}
+    sig = []
+    for n in order:
+        wiring = []
+        for e in n.edges:
+            if e is None:
+                wiring.append(None)
+            elif isinstance(e[0], Node):
+                wiring.append((pos[id(e[0])], e[1]))
+            else:
+                wiring.append(("leaf", leaves.setdefault(id(e[0]), len(leaves))))
+        sig.append((n.kernel.key, tuple(_aval_of(s) for s in n.saved), tuple(wiring)))
+    roots = tuple((pos[id(e[0])], e[1]) if isinstance(e[0], Node) else ("leaf", leaves.setdefault(id(e[0]), len(leaves)))
+                  for e in root_edges)
+    caps = tuple((pos.get(id(c[0])), c[1]) if isinstance(c[0], Node) else ("leaf", leaves.get(id(c[0])))
+                 for c in captures)
+    return (tuple(sig), roots, caps)
+
+
+def _accumulate(ct, key, g):
+    prev = ct.get(key)
+    ct[key] = g if prev is None else prev + g
+
+
+def _pullback_values(order, root_edges, root_cts, captures, node_vjp):
+    """Shared traversal. Returns {capture key: cotangent} for leaves (``(leaf, 0)``) and captured outputs."""
+    ct = {}
+    for e, g in zip(root_edges, root_cts):
+        _accumulate(ct, _key(e), g)
+    cap_keys = {_key(c) for c in captures}
+    captured = {}
+    for node in order:
+        nid = id(node)
+        cts = []
+        for j, aval in enumerate(node.out_avals):
+            k = (nid, j)
+            g = ct.pop(k, None)
+            if k in cap_keys and g is not None:
+                captured[k] = g
+            cts.append(g)
+        if all(g is None for g in cts):
+            continue
+        grads = node_vjp(node, cts)
+        for e, g in zip(node.edges, grads):
+            if e is not None and g is not None:
+                _accumulate(ct, _key(e), g)
+    for k, g in ct.items():
+        if k in cap_keys:
+            captured[k] = g
+    return captured
+
+
+def _array_node_vjp(node, cts):
+    """Per-node path: run a node's compiled pullback (or its Python backward) on arrays."""
+    cts = [zeros_cotangent(a) if g is None else g for g in cts] if any(g is None for g in cts) else cts
+    if node.tensor_hooks or node.retained:
+        cts = _run_output_hooks(node, cts)
+    needs = tuple(e is not None for e in node.edges)
+    if not node.kernel.pure:
+        return node.kernel.backward_arrays(node, cts)
+    saved = [s for s in node.saved]
+    ct_arg = tuple(cts) if len(node.out_avals) > 1 else cts[0]
+    grads = node.kernel.vjp(saved, ct_arg, needs)
+    it = iter(grads)
+    return [next(it) if n else None for n in needs]
+
+
+def _run_output_hooks(node, cts):
+    from .._tensor import Tensor
+    cts = list(cts)
+    for j in range(len(cts)):
+        for hook in (node.tensor_hooks or {}).get(j, ()):
+            with no_grad():
+                r = hook(Tensor._make(cts[j]))
+            if r is not None:
+                cts[j] = r._value
+        ref = (node.retained or {}).get(j)
+        t = ref() if ref is not None else None
+        if t is not None:
+            g = Tensor._make(cts[j])
+            t._grad = g if t._grad is None else Tensor._make(t._grad._value + cts[j])
+    return cts
+
+
+def _fused_fn(order, root_edges, captures, leaf_list):
+    """Build the one-call backward for this graph shape: a pure function of the saved arrays and root cotangents."""
+    plan = []
+    pos = {id(n): i for i, n in enumerate(order)}
+    leaf_pos = {id(t): i for i, t in enumerate(leaf_list)}
+
+    def key(e):
+        return ("n", pos[id(e[0])], e[1]) if isinstance(e[0], Node) else ("l", leaf_pos[id(e[0])])
+
+    for n in order:
+        plan.append((n.kernel, tuple(e is not None for e in n.edges),
+                     tuple(key(e) if e is not None else None for e in n.edges), n.out_avals))
+    root_keys = tuple(key(e) for e in root_edges)
+    cap_keys = tuple(key(c) if (isinstance(c[0], Node) and id(c[0]) in pos) or id(c[0]) in leaf_pos else None
+                     for c in captures)
+
+    def fused(saved, root_cts):
+        STATS["fused_compiles"] += 1
+        ct = {}
+        for k, g in zip(root_keys, root_cts):
+            _accumulate(ct, k, g)
+        captured = {}
+        for i, (kernel, needs, ekeys, out_avals) in enumerate(plan):
+            cts = []
+            for j, aval in enumerate(out_avals):
+                g = ct.pop(("n", i, j), None)
+                if ("n", i, j) in cap_keys and g is not None:
+                    captured[("n", i, j)] = g
+                cts.append(zeros_cotangent(aval) if g is None else g)
+            ct_arg = tuple(cts) if len(out_avals) > 1 else cts[0]
+            grads = iter(kernel.pullback(saved[i], ct_arg, needs))
+            for n_, k in zip(needs, ekeys):
+                if n_:
+                    _accumulate(ct, k, next(grads))
+        return tuple(ct.get(k, captured.get(k)) if k is not None else None for k in cap_keys)
+
+    return jax.jit(fused)
+
+
+def run_backward(root_edges, root_cts, captures, retain_graph, create_graph):
+    """Cotangents for each of ``captures`` (edges: ``(node, j)`` or ``(leaf, 0)``); None where unreached."""
+    order = topo_order(root_edges)
+    python_needed = any(n.needs_python for n in order)
+    if create_graph:
+        result = _create_graph_backward(order, root_edges, root_cts, captures)
+    else:
+        sig = None if python_needed else signature(order, root_edges, captures)
+        if sig is not None:
+            seen = _seen.get(sig, 0) + 1
+            if len(_seen) < _MAX_SEEN or sig in _seen:
+                _seen[sig] = seen
+        if sig is not None and seen >= FUSE_AFTER:
+            fn = _fused.get(sig)
+            if fn is None:
+                leaf_list, lid = [], set()
+                for n in order:
+                    for e in n.edges:
+                        if e is not None and not isinstance(e[0], Node) and id(e[0]) not in lid:
+                            lid.add(id(e[0]))
+                            leaf_list.append(e[0])
+                for e in list(root_edges) + list(captures):
+                    if not isinstance(e[0], Node) and id(e[0]) not in lid:
+                        lid.add(id(e[0]))
+                        leaf_list.append(e[0])
+                fn = _fused[sig] = _fused_fn(order, root_edges, captures, leaf_list)
+            result = list(fn(tuple(n.saved for n in order), tuple(root_cts)))
+        else:
+            captured = _pullback_values(order, root_edges, root_cts, captures, _array_node_vjp)
+            result = [captured.get(_key(c)) for c in captures]
+    if not retain_graph:
+        for n in order:
+            n.saved = None
+    return result
+
+
+def _create_graph_backward(order, root_edges, root_cts, captures):
+    """Per-node backward where every pullback is itself a recorded op, so the gradients are differentiable."""
+    from .._ops.dispatch import record
+    from .._tensor import Tensor
+
+    def as_input(node, i):
+        arr, e = node.saved[i], node.edges[i]
+        if e is None or not hasattr(arr, "shape"):
+            return None, arr
+        if not isinstance(e[0], Node) and e[0]._value is arr:
+            return e[0], arr
+        t = Tensor._make(arr)
+        if isinstance(e[0], Node):
+            t._grad_fn, t._out_idx = e
+        else:
+            t = e[0] if e[0]._value is arr else _leaf_alias(e[0], arr)
+        t._requires_grad = True
+        return t, arr
+
+    def node_vjp(node, cts):
+        cts = [Tensor._make(zeros_cotangent(a)) if g is None else g for g, a in zip(cts, node.out_avals)]
+        if node.tensor_hooks or node.retained:
+            arrs = _run_output_hooks(node, [c._value for c in cts])
+            cts = [Tensor._make(a) if a is not c._value else c for a, c in zip(arrs, cts)]
+        needs = tuple(e is not None for e in node.edges)
+        if not node.kernel.pure:
+            return node.kernel.backward_tensors(node, cts)
+        ins = [as_input(node, i) for i in range(len(node.saved))]
+        k = _VjpKernel.of(node.kernel, needs, len(node.out_avals))
+        dyn = [a for _, a in ins] + [c._value for c in cts]
+        inputs = [t for t, _ in ins] + list(cts)
+        out = k.call(*dyn)
+        outs = [Tensor._make(o) for o in out]
+        if _Mode.enabled and any(t is not None and t._requires_grad for t in inputs):
+            record(k, dyn, inputs, outs)
+        it = iter(outs)
+        return [next(it) if n else None for n in needs]
+
+    with _enable_grad():
+        roots = [g if isinstance(g, Tensor) else Tensor._make(g) for g in root_cts]
+        captured = _pullback_values(order, root_edges, roots, captures, node_vjp)
+    return [captured.get(_key(c)) for c in captures]
+
+
+def _leaf_alias(leaf, arr):
+    return leaf
+
+
+class _enable_grad:
+    def __enter__(self):
+        self.prev, _Mode.enabled = _Mode.enabled, True
+
+    def __exit__(self, *a):
+        _Mode.enabled = self.prev
+
+
+class _VjpKernel:
+    """The pullback of a kernel as a kernel of its own (inputs..., cotangents...) -> input grads: what
+    ``create_graph=True`` records, so second derivatives are ``jax.vjp`` of ``jax.vjp``."""
+
+    pure = True
+    _cache: dict = {}
+
+    def __init__(self, kernel, needs, n_out):
+        self.key = ("vjp", kernel.key, needs, n_out)
+        self.grad_name = kernel.grad_name.replace("Backward0", "BackwardBackward0")
+        n_in = len(needs)
+
+        def fn(*dyn):
+            saved, cts = list(dyn[:n_in]), dyn[n_in:]
+            return tuple(kernel.pullback(saved, tuple(cts) if n_out > 1 else cts[0], needs))
+
+        self.fn = fn
+        self.call = jax.jit(fn)
+        self._vjps = {}
+
+    pullback = Kernel.pullback
+    vjp = Kernel.vjp
+
+    @classmethod
+    def of(cls, kernel, needs, n_out):
+        key = (kernel.key, needs, n_out)
+        k = cls._cache.get(key)
+        if k is None:
+            k = cls._cache[key] = cls(kernel, needs, n_out)
+        return k
