@@ -11,9 +11,6 @@ from . import creation, dispatch, indexing, linalg, pointwise, random, reduction
 from .dispatch import binary, call, inplace, install, unary
 from .registry import TABLE, scalar_kind
 
-for _op in list(TABLE.values()):
-    install(_op)
-
 T = TABLE
 
 
@@ -92,7 +89,7 @@ def _fill_(self, value):
     dispatch.check_inplace(self)
     from .shape import expand
     v = value if isinstance(value, Tensor) else creation.tensor(value, dtype=self.dtype)
-    return dispatch.assign(self, expand.public(v.to(self.dtype), tuple(self.shape)), check_cast=False)
+    return dispatch.assign(self, expand(v.to(self.dtype), tuple(self.shape)), check_cast=False)
 
 
 def _zero_(self):

@@ -228,7 +228,7 @@ def meshgrid(*tensors, indexing="ij"):
         pos = i if not (indexing == "xy" and i < 2 and n >= 2) else 1 - i
         s = [1] * n
         s[pos] = t.numel()
-        out.append(expand.public(reshape.public(t, tuple(s)), shape))
+        out.append(expand(reshape(t, tuple(s)), shape))
     return tuple(out)
 
 

@@ -346,7 +346,7 @@ def install(op: Op):
         fn = _bind_call(op)
     fn.__name__ = op.name
     fn.__doc__ = op.fn.__doc__
-    op.__call__ = fn
+    fn.op = op
     op.public = fn
     if op.method:
         name = op.name if op.method is True else op.method

@@ -125,8 +125,8 @@ def _check_bounds(i: Tensor, n, dim):
 def getitem(self: Tensor, index):
     pattern, tensors = parse_index(self, index)
     if not tensors:
-        return _index_basic.public(self, pattern)
-    return _index.public(self, tensors, pattern)
+        return _index_basic(self, pattern)
+    return _index(self, tensors, pattern)
 
 
 def setitem(self: Tensor, index, value):
@@ -136,7 +136,7 @@ def setitem(self: Tensor, index, value):
     if not isinstance(value, Tensor):
         from .creation import tensor as _tensor
         value = _tensor(value, dtype=self.dtype) if not isinstance(value, (int, float, bool)) else value
-    res = _index_put.public(self, tensors, value, pattern)
+    res = _index_put(self, tensors, value, pattern)
     assign(self, res, check_cast=False)
 
 
@@ -209,8 +209,8 @@ def index_copy(input, dim, index, source):
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     from .shape import broadcast_to
     shape = tuple(jnp.broadcast_shapes(input.shape, mask.shape))
-    x = input if tuple(input.shape) == shape else broadcast_to.public(input, shape)
-    m = mask if tuple(mask.shape) == shape else broadcast_to.public(mask, shape)
+    x = input if tuple(input.shape) == shape else broadcast_to(input, shape)
+    m = mask if tuple(mask.shape) == shape else broadcast_to(mask, shape)
     return getitem(x, m)
 
 

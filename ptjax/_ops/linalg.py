@@ -83,7 +83,7 @@ def outer(input, vec2):
     return jnp.outer(input, vec2)
 
 
-ger = op("ger", tensors=("input", "vec2"), promote=BINARY, grad_name="OuterBackward0")(outer.fn)
+ger = op("ger", tensors=("input", "vec2"), promote=BINARY, grad_name="OuterBackward0")(outer.op.fn)
 
 
 def _addmm_check(input, mat1, mat2, **kw):
@@ -114,7 +114,7 @@ def _einsum(operands, equation):
 def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    return _einsum.public(list(operands), equation)
+    return _einsum(list(operands), equation)
 
 
 @op(tensors=("a", "b"), jit=True, promote=BINARY, method=False)

@@ -290,7 +290,7 @@ def clamp(input, min=None, max=None):
 
 @op(tensors=("input", "min", "max"), promote=BINARY, inplace=True, check=_clamp_check, grad_name="ClampBackward1")
 def clip(input, min=None, max=None):
-    return clamp.fn(input, min, max)
+    return clamp.op.fn(input, min, max)
 
 
 @op(tensors=("input", "min"), promote=BINARY, inplace=True)

@@ -1,7 +1,7 @@
 """Reductions (``dim``/``keepdim`` as torch), scans, sorting."""
 from __future__ import annotations
 
-import collections
+import builtins
 
 import jax
 import jax.numpy as jnp
@@ -15,7 +15,7 @@ def _axes(dim, ndim):
     if dim is None or dim == ():
         return None
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    n = max(ndim, 1)
+    n = builtins.max(ndim, 1)
     out = []
     for d in dims:
         if not -n <= d < n:
@@ -95,12 +95,12 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 @op(jit=True, method=False)
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var.fn(input, dim, unbiased, keepdim, correction=correction), mean.fn(input, dim, keepdim)
+    return var.op.fn(input, dim, unbiased, keepdim, correction=correction), mean.op.fn(input, dim, keepdim)
 
 
 @op(jit=True, method=False)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std.fn(input, dim, unbiased, keepdim, correction=correction), mean.fn(input, dim, keepdim)
+    return std.op.fn(input, dim, unbiased, keepdim, correction=correction), mean.op.fn(input, dim, keepdim)
 
 
 @op(jit=True, promote=FLOAT)
@@ -263,7 +263,7 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 @op(jit=True, differentiable=False)
 def argsort(input, dim=-1, descending=False, stable=False):
-    return sort.fn(input, dim, descending, stable)[1]
+    return sort.op.fn(input, dim, descending, stable)[1]
 
 
 @op(jit=True, out_fn=_named("topk"))

@@ -210,12 +210,17 @@ def compute_dtype(rule, tensors, scalars, skip=()):
 
 def op(name=None, *, tensors=("input",), promote=SAME, jit=False, differentiable=True, grad_name=None,
        view=None, out_fn=None, check=None, keep=(), method=True, inplace=False, function=True):
-    """Register a pure JAX function as an op; returns the :class:`Op` (callable like the torch function)."""
+    """Register a pure JAX function as an op and install its forms.
+
+    Returns the public function (``ptjax.X``); the :class:`Op` is its ``.op`` attribute.
+    """
     def deco(fn):
         o = Op(fn, name or fn.__name__, tensors, promote, jit, differentiable, grad_name, view, out_fn, check, keep)
         o.method, o.inplace, o.function = method, inplace, function
         TABLE[o.name] = o
-        return o
+        from .dispatch import install
+        install(o)
+        return o.public
     return deco
 
 

@@ -37,8 +37,7 @@ def _reshape_fn(input, *shape):
 
 view = op("view", view="reshape", check=_view_check, function=False)(_reshape_fn)
 reshape = op("reshape", view="reshape", grad_name="ViewBackward0")(_reshape_fn)
-reshape.grad_name = "ViewBackward0"
-view.grad_name = "ViewBackward0"
+reshape.op.grad_name = view.op.grad_name = "ViewBackward0"
 
 
 @op(view="reshape", grad_name="ViewBackward0")
@@ -95,8 +94,8 @@ def transpose(input, dim0, dim1):
     return jnp.swapaxes(input, a, b)
 
 
-swapaxes = op("swapaxes", view=True, grad_name="TransposeBackward0")(transpose.fn)
-swapdims = op("swapdims", view=True, grad_name="TransposeBackward0")(transpose.fn)
+swapaxes = op("swapaxes", view=True, grad_name="TransposeBackward0")(transpose.op.fn)
+swapdims = op("swapdims", view=True, grad_name="TransposeBackward0")(transpose.op.fn)
 
 
 @op(view=True)
@@ -111,7 +110,7 @@ def movedim(input, source, destination):
     return jnp.moveaxis(input, source, destination)
 
 
-moveaxis = op("moveaxis", view=True, grad_name="PermuteBackward0")(movedim.fn)
+moveaxis = op("moveaxis", view=True, grad_name="PermuteBackward0")(movedim.op.fn)
 
 
 @op(view=True, grad_name="PermuteBackward0", method=False, function=False)
@@ -200,7 +199,7 @@ def split(input, split_size_or_sections, dim=0):
 def chunk(input, chunks, dim=0):
     d = _axes(dim, input.ndim)[0]
     size = -(-input.shape[d] // chunks) if input.shape[d] else 0
-    return split.fn(input, size if size else 1, d) if input.shape[d] else (input,)
+    return split.op.fn(input, size if size else 1, d) if input.shape[d] else (input,)
 
 
 @op(view=True)
@@ -281,8 +280,8 @@ def cat(tensors, dim=0):
     return jnp.concatenate(ts, axis=d)
 
 
-concat = op("concat", tensors=("tensors",), promote=BINARY, jit=True, grad_name="CatBackward0")(cat.fn)
-concatenate = op("concatenate", tensors=("tensors",), promote=BINARY, jit=True, grad_name="CatBackward0")(cat.fn)
+concat = op("concat", tensors=("tensors",), promote=BINARY, jit=True, grad_name="CatBackward0")(cat.op.fn)
+concatenate = op("concatenate", tensors=("tensors",), promote=BINARY, jit=True, grad_name="CatBackward0")(cat.op.fn)
 
 
 @op(tensors=("tensors",), promote=BINARY, jit=True)

@@ -25,6 +25,7 @@ API (as ``safetensors.torch``): ``save(tensors, metadata=None) -> bytes``, ``loa
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import struct
@@ -191,9 +192,9 @@ def _parse_header(head8: bytes, read_header, total: int):
         if b != pos or e < b:
             raise SafetensorError(f"InvalidOffset: {name!r} ({b}, {e}) does not start where the previous entry "
                                   f"ends ({pos})")
-        if int(np.prod(shape, dtype=object)) * d.itemsize != e - b:
+        if math.prod(shape) * d.itemsize != e - b:
             raise SafetensorError(f"TensorInvalidInfo: {name!r} of shape {list(shape)} and dtype {_TO_NAME[d]} needs "
-                                  f"{int(np.prod(shape, dtype=object)) * d.itemsize} bytes, the entry has {e - b}")
+                                  f"{math.prod(shape) * d.itemsize} bytes, the entry has {e - b}")
         pos = e
     if pos != data_len:
         raise SafetensorError(f"MetadataIncompleteBuffer: the tensors cover {pos} bytes but the data has {data_len}")
