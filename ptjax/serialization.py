@@ -574,11 +574,10 @@ class _Archive:
         self.fh = fh
         self.mmap_path = mmap_path
         start = fh.tell()
-        magic = fh.read(4)
+        head = fh.read(len(_LEGACY_MAGIC))
         fh.seek(start)
-        if len(magic) < 4 or magic != b"PK\x03\x04":
-            head = magic + fh.read(len(_LEGACY_MAGIC) - len(magic))
-            fh.seek(start)
+        magic = head[:4]
+        if magic != b"PK\x03\x04":
             if not head:
                 _fail("PytorchStreamReader failed reading zip archive: the file is empty")
             if head.startswith(_LEGACY_MAGIC[:len(head)]) and len(head) == len(_LEGACY_MAGIC):
@@ -715,8 +714,9 @@ class LoadedStorage:
     """A storage read from a checkpoint, as passed to a callable ``map_location(storage, location)``.
 
     ``data`` is the raw bytes (a uint8 NumPy array), ``dtype`` the element type (a ptjax dtype, ``None`` for an
-    ``UntypedStorage``), ``location`` where it will be restored ('cpu', 'cuda:0'). Return it from the callable
-    (possibly via ``.cpu()``, ``.cuda(i)``, ``.to(device)``) or ``None`` to restore it where it was saved.
+    ``UntypedStorage``), ``location`` where it is ('cpu' when the callable gets it, as in torch; the tag from the
+    file is the callable's second argument). Return it from the callable (possibly via ``.cpu()``, ``.cuda(i)``,
+    ``.to(device)``) or ``None`` to restore it where it was saved.
     """
 
     __slots__ = ("data", "dtype", "location", "key", "_big_endian", "_roots")
@@ -785,19 +785,20 @@ def _restore_location(location: str) -> str:
 
 
 def _make_location_mapper(map_location):
+    """``(storage on the CPU, location tag from the file) -> the location to restore the storage on``."""
     if map_location is None:
-        return lambda storage: _restore_location(storage.location)
+        return lambda storage, tag: _restore_location(tag)
     if isinstance(map_location, str) or _is_device(map_location):
         target = str(map_location)
-        return lambda storage: _restore_location(target)
+        return lambda storage, tag: _restore_location(target)
     if isinstance(map_location, dict):
         mapping = {str(k): str(v) for k, v in map_location.items()}
-        return lambda storage: _restore_location(mapping.get(storage.location, storage.location))
+        return lambda storage, tag: _restore_location(mapping.get(tag, tag))
     if callable(map_location):
-        def call(storage):
-            result = map_location(storage, storage.location)
+        def call(storage, tag):
+            result = map_location(storage, tag)
             if result is None:
-                return _restore_location(storage.location)
+                return _restore_location(tag)
             if isinstance(result, LoadedStorage):
                 if result.data is not storage.data or result.dtype is not storage.dtype:
                     raise TypeError("map_location must return the storage it was given (or .cpu()/.cuda()/.to() "
@@ -1166,9 +1167,9 @@ class _LoadUnpickler(pickle._Unpickler):
                 _fail(f"storage {key!r} is referenced with different types or sizes")
             return cached
         data = self._archive.read_storage(key, numel * itemsize)
-        storage = LoadedStorage(data, stype.dtype, location, key, self._archive.byteorder == "big")
+        storage = LoadedStorage(data, stype.dtype, "cpu", key, self._archive.byteorder == "big")
         try:
-            storage.location = self._mapper(storage)
+            storage.location = self._mapper(storage, location)
         except Exception as e:  # noqa: BLE001  (map_location / device errors reach the caller unchanged)
             raise _PassThrough(e) from None
         self._storages[key] = storage

@@ -7,7 +7,7 @@ Layout::
                  "data_offsets": [begin, end]}, ...}, padded with spaces so the data starts 8-byte aligned
     the rest     the tensors' bytes, little-endian, C order; offsets are relative to the end of the header
 
-Written like the reference implementation (tensors ordered by element size, largest first, then by name; compact
+Written like the reference implementation (tensors ordered by its dtype ranking, descending, then by name; compact
 JSON; ``__metadata__`` first), so files are byte-identical to ``safetensors.numpy.save``'s. Read with its checks:
 header at most 100 MB, a JSON object with exactly those fields, known dtypes, each entry's byte size equal to
 ``numel * itemsize``, entries contiguous from 0 with no gaps or overlaps, and covering the data exactly. Any
@@ -43,6 +43,10 @@ _TO_NAME = {_dtype.bool: "BOOL", _dtype.uint8: "U8", _dtype.int8: "I8", _dtype.i
             _dtype.int64: "I64", _dtype.float16: "F16", _dtype.bfloat16: "BF16", _dtype.float32: "F32",
             _dtype.float64: "F64", _dtype.complex64: "C64"}
 _FROM_NAME = {v: k for k, v in _TO_NAME.items()}
+# the reference implementation's dtype order (its Rust enum); tensors are laid out by descending rank, then name
+_RANK = {name: i for i, name in enumerate(["BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3",
+                                           "F8_E8M0", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64", "F64",
+                                           "I64", "U64"])}
 
 
 class SafetensorError(CheckpointError):
@@ -54,11 +58,11 @@ class SafetensorError(CheckpointError):
 def _values(t) -> np.ndarray:
     """C-contiguous host values of a tensor (or a NumPy array)."""
     if isinstance(t, np.ndarray):
-        return np.ascontiguousarray(t)
+        return np.asarray(t, order="C")
     d = t.detach()
     if getattr(getattr(d, "device", None), "type", "cpu") != "cpu":
         d = d.cpu()
-    return np.ascontiguousarray(np.asarray(d.numpy()))
+    return np.asarray(d.numpy(), order="C")
 
 
 def _tensor(a: np.ndarray, device):
@@ -96,7 +100,7 @@ def _serialize(tensors: dict, metadata) -> list:
             raise ValueError("'__metadata__' is reserved and cannot be a tensor name")
         a = _values(t)
         arrays[name] = (a, _dtype_of(a))
-    order = sorted(arrays, key=lambda n: (-arrays[n][1].itemsize, n))
+    order = sorted(arrays, key=lambda n: (-_RANK[_TO_NAME[arrays[n][1]]], n))
     header = {}
     if metadata:
         header["__metadata__"] = dict(metadata)
