@@ -350,7 +350,7 @@ class Tensor:
                            is_complex=d.is_complex, show_dtype=show_dtype,
                            device=None if dev.type == "cpu" else str(dev),
                            requires_grad=self._requires_grad,
-                           grad_fn=self._grad_fn.name() if self._grad_fn is not None else None)
+                           grad_fn=self._grad_fn.name().split("::")[-1] if self._grad_fn is not None else None)
 
     __str__ = __repr__
 

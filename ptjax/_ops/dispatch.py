@@ -189,12 +189,12 @@ def binary(op: Op, a: Tensor, b, reflected=False):
     if reflected:
         if struct[1] != "t":
             B = np.asarray(B, A.dtype)
-        out = Tensor._make(op.fn(B, A))
+        out = Tensor._make(op.eager(B, A))
         struct = struct[::-1]
         first, second = b, a
         dyn = (B, A)
     else:
-        out = Tensor._make(op.fn(A, B))
+        out = Tensor._make(op.eager(A, B))
         first, second = a, b
         dyn = (A, B)
     if _Mode.enabled and (a._requires_grad or (struct[0 if reflected else 1] == "t" and b._requires_grad)) \
@@ -208,7 +208,7 @@ def unary(op: Op, a: Tensor):
     A = a._data if a._base is None else a._value
     if op.promote == FLOAT and _KIND[A.dtype] < 2:
         return call(op, (a,), {})
-    out = Tensor._make(op.fn(A))
+    out = Tensor._make(op.eager(A))
     if _Mode.enabled and a._requires_grad and op.differentiable:
         record(op.kernel((), ("t",), None), (A,), (a,), (out,))
     return out

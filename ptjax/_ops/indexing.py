@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from .registry import BINARY, SAME, op
 
 _T = "T"  # placeholder for a tensor index in a pattern
@@ -33,7 +34,16 @@ def _rebuild(pattern, arrays):
     return tuple(out)
 
 
-@op(view=True, grad_name="SliceBackward0", method=False, function=False)
+def _basic_index_grad_name(static):
+    """torch applies a basic index item by item; its grad_fn is that of the last item applied."""
+    items = [p for p in static[0] if p != "..."]
+    if not items:
+        return "AliasBackward0"
+    last = items[-1]
+    return "UnsqueezeBackward0" if last is None else "SelectBackward0" if isinstance(last, int) else "SliceBackward0"
+
+
+@op(view=True, grad_name=_basic_index_grad_name, method=False, function=False)
 def _index_basic(input, pattern):
     return input[_rebuild(pattern, ())]
 
@@ -131,6 +141,8 @@ def getitem(self: Tensor, index):
 
 def setitem(self: Tensor, index, value):
     from .dispatch import assign, check_inplace
+    if self._requires_grad and self._grad_fn is None and self._base is None and _grad_enabled():
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     check_inplace(self)
     pattern, tensors = parse_index(self, index)
     if not isinstance(value, Tensor):

@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _dtype as D
 from .registry import BINARY, COMPARE, FLOAT, SAME, op
 
 # ---- arithmetic ------------------------------------------------------------------------------------------------
@@ -12,7 +13,7 @@ from .registry import BINARY, COMPARE, FLOAT, SAME, op
 
 @op(tensors=("input", "other"), promote=BINARY, inplace=True)
 def add(input, other, *, alpha=1):
-    return input + other * alpha if alpha != 1 else input + other
+    return jnp.add(input, jnp.multiply(other, alpha) if alpha != 1 else other)
 
 
 @op(tensors=("input", "other"), promote=BINARY, inplace=True)
@@ -20,14 +21,14 @@ def sub(input, other, *, alpha=1):
     if input.dtype == jnp.bool_:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                            "`logical_xor()` operator instead.")
-    return input - other * alpha if alpha != 1 else input - other
+    return jnp.subtract(input, jnp.multiply(other, alpha) if alpha != 1 else other)
 
 
 @op(tensors=("input", "other"), promote=BINARY, inplace=True)
 def mul(input, other):
     if input.dtype == jnp.bool_ and getattr(other, "dtype", None) == jnp.bool_:
-        return input & other
-    return input * other
+        return jnp.logical_and(input, other)
+    return jnp.multiply(input, other)
 
 
 def _div_check(input, other, rounding_mode=None):
@@ -41,8 +42,8 @@ def div(input, other, *, rounding_mode=None):
     """True division for ``rounding_mode=None`` (integers become the default float, as in torch)."""
     if rounding_mode is None:
         if not jnp.issubdtype(input.dtype, jnp.inexact):
-            input = input.astype(jnp.float32)
-        return input / other
+            input = input.astype(D.get_default_dtype().np)
+        return jnp.true_divide(input, other)
     if rounding_mode == "trunc":
         if jnp.issubdtype(input.dtype, jnp.integer):
             q = jnp.abs(input) // jnp.abs(other)
@@ -264,7 +265,7 @@ floor = _unary("floor", lambda x: jnp.floor(x) if jnp.issubdtype(x.dtype, jnp.in
 ceil = _unary("ceil", lambda x: jnp.ceil(x) if jnp.issubdtype(x.dtype, jnp.inexact) else x, promote=SAME)
 trunc = _unary("trunc", lambda x: jnp.trunc(x) if jnp.issubdtype(x.dtype, jnp.inexact) else x, promote=SAME)
 frac = _unary("frac", lambda x: x - jnp.trunc(x), promote=SAME)
-relu = _unary("relu", jax.nn.relu, promote=SAME)
+relu = op("relu", inplace=True, eager=lambda x: jnp.maximum(x, 0))(lambda input: jnp.where(input > 0, input, 0))
 
 
 @op(inplace=True)

@@ -57,7 +57,8 @@ class Kernel:
     def __init__(self, op, key, fn, jit):
         self.op, self.key, self.fn = op, key, fn
         self.call = jax.jit(fn) if jit else fn
-        self.grad_name = op.grad_name
+        gn = op.grad_name
+        self.grad_name = gn(key[1]) if callable(gn) else gn  # a name may depend on the static arguments
         self._vjps = {}
 
     def pullback(self, saved, cts, needs):
@@ -100,7 +101,7 @@ class Op:
         self.promote = promote
         self.jit = jit
         self.differentiable = differentiable
-        self.grad_name = grad_name or "".join(w.capitalize() for w in name.strip("_").split("_")) + "Backward0"
+        self.grad_name = grad_name if grad_name is not None else "".join(w.capitalize() for w in name.strip("_").split("_")) + "Backward0"
         self.view = view        # fn(input Tensor, *static) -> (shape, stride, offset) per output, for view ops
         self.out_fn = out_fn    # optional: post-process the wrapped outputs (e.g. namedtuple for max(dim))
         self.check = check      # optional: validate the bound arguments first, raising torch's errors
@@ -209,7 +210,7 @@ def compute_dtype(rule, tensors, scalars, skip=()):
 
 
 def op(name=None, *, tensors=("input",), promote=SAME, jit=False, differentiable=True, grad_name=None,
-       view=None, out_fn=None, check=None, keep=(), method=True, inplace=False, function=True):
+       view=None, out_fn=None, check=None, keep=(), eager=None, method=True, inplace=False, function=True):
     """Register a pure JAX function as an op and install its forms.
 
     Returns the public function (``ptjax.X``); the :class:`Op` is its ``.op`` attribute.
@@ -217,6 +218,7 @@ def op(name=None, *, tensors=("input",), promote=SAME, jit=False, differentiable
     def deco(fn):
         o = Op(fn, name or fn.__name__, tensors, promote, jit, differentiable, grad_name, view, out_fn, check, keep)
         o.method, o.inplace, o.function = method, inplace, function
+        o.eager = eager or fn  # an eager-only forward: same values, cheaper to dispatch (gradients use fn)
         TABLE[o.name] = o
         from .dispatch import install
         install(o)

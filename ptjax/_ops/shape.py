@@ -234,7 +234,7 @@ def _as_strided_view(input, size, stride, storage_offset=0):
     return input.reshape(-1)[idx].reshape(size)
 
 
-@op(tensors=("input", "src"), method=False, function=False, grad_name="CopySlices")
+@op(tensors=("input", "src"), method=False, function=False, grad_name="torch::autograd::CopySlices")
 def _copy_slices(input, src, size, stride, storage_offset):
     idx = _strides.flat_indices(tuple(size), tuple(stride), storage_offset)
     return input.reshape(-1).at[idx].set(src.reshape(-1).astype(input.dtype)).reshape(input.shape)

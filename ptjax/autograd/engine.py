@@ -253,7 +253,7 @@ def _create_graph_backward(order, root_edges, root_cts, captures):
         dyn = [a for _, a in ins] + [c._value for c in cts]
         inputs = [t for t, _ in ins] + list(cts)
         out = k.call(*dyn)
-        outs = [Tensor._make(o) for o in out]
+        outs = [Tensor._make(o) for o in (out if isinstance(out, tuple) else (out,))]
         if _Mode.enabled and any(t is not None and t._requires_grad for t in inputs):
             record(k, dyn, inputs, outs)
         it = iter(outs)
@@ -291,7 +291,8 @@ class _VjpKernel:
 
         def fn(*dyn):
             saved, cts = list(dyn[:n_in]), dyn[n_in:]
-            return tuple(kernel.pullback(saved, tuple(cts) if n_out > 1 else cts[0], needs))
+            grads = tuple(kernel.pullback(saved, tuple(cts) if n_out > 1 else cts[0], needs))
+            return grads if len(grads) > 1 else grads[0]
 
         self.fn = fn
         self.call = jax.jit(fn)

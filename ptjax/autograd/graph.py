@@ -34,7 +34,7 @@ class Node:
         return self.kernel.grad_name
 
     def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{self.name().split('::')[-1]} object at {hex(id(self))}>"
 
     @property
     def next_functions(self):
