@@ -65,13 +65,9 @@ __all__ = [
 
 
 def _as_tensor(array: np.ndarray):
-    """Convert a NumPy array for ``.data`` / ``.targets``.
-
-    THE single place where MNIST arrays become ptjax tensors: for now it returns
-    the NumPy array unchanged.  (``__getitem__`` reads them back through
-    :func:`_to_numpy`, which accepts anything with ``__array__``.)
-    """
-    return array
+    """Convert a NumPy array for ``.data`` / ``.targets``: the single place MNIST arrays become ptjax tensors."""
+    import ptjax
+    return ptjax.from_numpy(np.ascontiguousarray(array))
 
 
 def _to_numpy(x) -> np.ndarray:
@@ -361,6 +357,8 @@ class MNIST(VisionDataset):
             raise RuntimeError("Dataset not found. You can use download=True to download it")
 
         self.data, self.targets = self._load_data()
+        # per-sample reads come from NumPy copies: one device round trip per sample would dominate an epoch
+        self._data_np, self._targets_np = np.asarray(self.data), np.asarray(self.targets)
 
     # -- files ------------------------------------------------------------- #
     @property
@@ -410,8 +408,8 @@ class MNIST(VisionDataset):
 
     # -- access ------------------------------------------------------------ #
     def __getitem__(self, index: int) -> Tuple[Any, Any]:
-        img = _to_numpy(self.data[index])
-        target = int(self.targets[index])
+        img = self._data_np[index]
+        target = int(self._targets_np[index])
         if _PILImage is not None:
             img = _PILImage.fromarray(np.ascontiguousarray(img, dtype=np.uint8))  # mode 'L'
         else:
