@@ -3,6 +3,7 @@
 JAX's 64-bit types are switched on here, so ``float64`` and ``int64`` are real as in torch; ptjax passes dtypes
 explicitly everywhere, so nothing widens silently.
 """
+import builtins
 import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)
@@ -37,6 +38,11 @@ __version__ = "0.1.0"
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
+
+
+def equal(input, other):
+    """True when both tensors have the same shape and elements."""
+    return tuple(input.shape) == tuple(other.shape) and builtins.bool((input == other).all())
 
 
 def numel(input):
