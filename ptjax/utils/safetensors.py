@@ -66,11 +66,11 @@ def _values(t) -> np.ndarray:
 
 
 def _tensor(a: np.ndarray, device):
-    import ptjax
-    t = ptjax.from_numpy(a)
-    if device is not None and str(device) != "cpu":
-        t = t.to(device)
-    return t
+    # jax.device_put, not ptjax.from_numpy: no per-shape compilation, and straight onto the device
+    import jax
+    from .._device import to_jax_device
+    from .._tensor import Tensor
+    return Tensor._make(jax.device_put(a, to_jax_device("cpu" if device is None else device)))
 
 
 # ---- writing -----------------------------------------------------------------------------------------------------
