@@ -615,6 +615,12 @@ class _Archive:
         self.infos = {i.filename: i for i in infos}
         for info in infos:
             self._check_info(info)
+        # entries sharing bytes are a zip-bomb construction (and never written by torch): each entry's local header
+        # and data must end before the next entry starts
+        spans = sorted((i.header_offset, i.header_offset + 30 + i.compress_size, i.filename) for i in infos)
+        for (_, end, name), (start, _, nxt) in zip(spans, spans[1:]):
+            if start < end:
+                _fail(f"PytorchStreamReader failed reading zip archive: entries {name!r} and {nxt!r} overlap")
         if self.prefix + "/data.pkl" not in self.infos:
             if self.prefix + "/constants.pkl" in self.infos or any(n.startswith(self.prefix + "/code/")
                                                                   for n in self.infos):

@@ -305,3 +305,33 @@ def test_torch_also_refuses_these_files(tmp_path):
     with pytest.raises(pickle.UnpicklingError):
         torch.load(io.BytesIO(data), weights_only=True)
     assert not marker.exists()
+
+
+def test_overlapping_zip_entries_are_refused():
+    """A 'non-recursive zip bomb': many directory entries sharing one deflate stream."""
+    import struct
+    import zlib
+    payload = zlib.compress(b"\x00" * 1_000_000)[2:-4]           # raw deflate, ~1 KB for 1 MB
+    crc = zlib.crc32(b"\x00" * 1_000_000)
+    out = io.BytesIO()
+    pkl_name = b"archive/data.pkl"
+    pkl = b"\x80\x02}."
+    out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x21, zlib.crc32(pkl), len(pkl), len(pkl),
+                          len(pkl_name), 0) + pkl_name + pkl)
+    bomb_at = out.tell()
+    out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(payload), 1_000_000, 14, 0) +
+              b"archive/data/0" + payload)
+    version_at = out.tell()
+    out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x21, zlib.crc32(b"3\n"), 2, 2, 15, 0) +
+              b"archive/version" + b"3\n")
+    cd = out.tell()
+    entries = [(pkl_name, 0, 0, zlib.crc32(pkl), len(pkl), len(pkl))]
+    entries += [(f"archive/data/{k}".encode(), bomb_at, 8, crc, len(payload), 1_000_000) for k in range(50)]
+    entries += [(b"archive/version", version_at, 0, zlib.crc32(b"3\n"), 2, 2)]
+    for name, off, method, c, cs, us in entries:
+        out.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, c, cs, us, len(name), 0, 0,
+                              0, 0, 0, off) + name)
+    end = out.tell()
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), end - cd, cd, 0))
+    with pytest.raises(S.CheckpointError, match="overlap"):
+        load(out.getvalue())
