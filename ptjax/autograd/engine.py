@@ -116,7 +116,8 @@ def _pullback_values(order, root_edges, root_cts, captures, node_vjp):
 
 def _array_node_vjp(node, cts):
     """Per-node path: run a node's compiled pullback (or its Python backward) on arrays."""
-    cts = [zeros_cotangent(a) if g is None else g for g in cts] if any(g is None for g in cts) else cts
+    cts = [zeros_cotangent(a) if g is None else g for g, a in zip(cts, node.out_avals)] \
+        if any(g is None for g in cts) else cts
     if node.tensor_hooks or node.retained:
         cts = _run_output_hooks(node, cts)
     needs = tuple(e is not None for e in node.edges)
