@@ -76,8 +76,9 @@ callable ``(storage, location) -> storage | None`` receiving a :class:`LoadedSto
 ``mmap=True`` (``f`` must be a path, as in torch): storages that are stored uncompressed (always the case for
 files written by torch or ptjax) are mapped copy-on-write with ``np.memmap`` at their offset in the archive
 instead of being read; their CRC is then not verified (torch does not verify it either). Compressed entries are
-read normally. ptjax tensors live in JAX arrays, so the data is copied when the tensor is made unless JAX can
-alias the host buffer; ``mmap`` mainly saves the intermediate read buffer.
+read normally. ptjax tensors live in JAX arrays and ``jax.device_put`` copies the mapped bytes into them, so
+``mmap`` saves the intermediate read buffer (peak host memory: one storage at a time instead of two copies), not
+the tensor's own memory.
 
 Tensors that shared a storage in the file alias after load: the first tensor covering the whole storage
 contiguously becomes the storage owner, the others are ``as_strided`` views of it (in ptjax a write through one
@@ -772,7 +773,8 @@ class LoadedStorage:
         return self._moved(str(_make_device(device)) if device is not None else self.location)
 
     def __repr__(self):
-        return f"LoadedStorage(key={self.key!r}, dtype={self.dtype}, nbytes={self.nbytes()}, location={self.location!r})"
+        return (f"LoadedStorage(key={self.key!r}, dtype={self.dtype}, nbytes={self.nbytes()}, "
+                f"location={self.location!r})")
 
 
 _CUDA_MISSING = ("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. If you "

@@ -878,3 +878,36 @@ def test_safetensors_rejects_invalid_files(tt):
         with pytest.raises(ST.SafetensorError):
             ST.load(data)
         assert issubclass(ST.SafetensorError, RuntimeError), what
+
+
+def test_ptjax_module_and_optimizer_checkpoints_with_torch(tt):
+    """End to end with ptjax's own nn/optim: state_dicts go to torch's load_state_dict and back."""
+    torch = pytest.importorskip("torch")
+    if not tt.real:
+        pytest.skip("needs the ptjax core")
+    import ptjax
+    try:
+        from ptjax.nn import Linear
+        from ptjax.optim import Adam
+    except ImportError:
+        pytest.skip("ptjax.nn.Linear / ptjax.optim.Adam not available")
+    lin = Linear(3, 2)
+    opt = Adam(lin.parameters(), lr=1e-3)
+    lin(ptjax.randn(4, 3)).sum().backward()
+    opt.step()
+    tl = torch.nn.Linear(3, 2)
+    tl.load_state_dict(torch_load_bytes(ptjax_save_bytes(lin.state_dict())))
+    assert same_bits(from_torch(tl.weight), tt.vals(lin.weight))
+    topt = torch.optim.Adam(tl.parameters(), lr=1e-3)
+    topt.load_state_dict(torch_load_bytes(ptjax_save_bytes(opt.state_dict())))
+    tl(torch.randn(4, 3)).sum().backward()
+    topt.step()
+    lin.load_state_dict(ptjax_load_bytes(torch_save_bytes(tl.state_dict())))
+    opt.load_state_dict(ptjax_load_bytes(torch_save_bytes(topt.state_dict())))
+    assert same_bits(tt.vals(lin.weight), from_torch(tl.weight))
+    mine, theirs = opt.state_dict()["state"][0], topt.state_dict()["state"][0]
+    assert same_bits(tt.vals(mine["exp_avg"]), from_torch(theirs["exp_avg"]))
+    whole = ptjax_save_bytes(lin)    # a whole module: ptjax classes, so an explicit opt-in
+    with pytest.raises(S.WeightsOnlyUnpicklingError):
+        ptjax_load_bytes(whole)
+    assert same_bits(tt.vals(ptjax_load_bytes(whole, weights_only=False).weight), tt.vals(lin.weight))

@@ -157,7 +157,8 @@ def seed_files():
     t = torch.randn(3, 4, generator=g)
     lin = torch.nn.Linear(3, 2)
     buf = io.BytesIO()
-    torch.save({"w": t, "wt": t.t(), "slice": t[1:, 2:], "sd": lin.state_dict(), "c": torch.randn(2, dtype=torch.cfloat),
+    torch.save({"w": t, "wt": t.t(), "slice": t[1:, 2:], "sd": lin.state_dict(),
+                "c": torch.randn(2, dtype=torch.cfloat),
                 "i8": torch.arange(4, dtype=torch.int8), "b": torch.tensor([True, False]), "meta": [1, "x", None],
                 "size": torch.Size([2]), "dt": torch.float16, "bytes": b"\x01\x02"}, buf)
     seeds["torch"] = buf.getvalue()
@@ -392,7 +393,8 @@ def test_safetensors_bit_flips(flips):
 
 @FUZZ
 @given(body=st.binary(max_size=512), header=st.one_of(st.none(), st.text(max_size=200), st.sampled_from([
-    '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', '{"a":{"dtype":"F32","shape":[1e30],"data_offsets":[0,8]}}',
+    '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}',
+    '{"a":{"dtype":"F32","shape":[1e30],"data_offsets":[0,8]}}',
     '{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,8]}}', '{"__metadata__":{"a":1}}', '[]', '{"a":1}',
     '{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}', '{"a":{"dtype":"F32","shape":[99999999999],'
     '"data_offsets":[0,399999999996]}}'])))
