@@ -77,8 +77,8 @@ callable ``(storage, location) -> storage | None`` receiving a :class:`LoadedSto
 files written by torch or ptjax) are mapped copy-on-write with ``np.memmap`` at their offset in the archive
 instead of being read; their CRC is then not verified (torch does not verify it either). Compressed entries are
 read normally. ptjax tensors live in JAX arrays and ``jax.device_put`` copies the mapped bytes into them, so
-``mmap`` saves the intermediate read buffer (peak host memory: one storage at a time instead of two copies), not
-the tensor's own memory.
+``mmap`` saves the intermediate read buffers (which otherwise stay allocated, one per storage, until ``load``
+returns), not the tensors' own memory: the raw bytes stay file-backed pages the OS can drop.
 
 Tensors that shared a storage in the file alias after load: the first tensor covering the whole storage
 contiguously becomes the storage owner, the others are ``as_strided`` views of it (in ptjax a write through one
