@@ -1,0 +1,11 @@
+"""ptjax.optim: torch.optim's optimizers and lr schedulers, each step one jitted optax update per param group."""
+from .optimizer import Optimizer, required
+from .sgd import SGD
+from .adam import Adam
+from .adamw import AdamW
+from .rmsprop import RMSprop
+from .adagrad import Adagrad
+from .adadelta import Adadelta
+from . import lr_scheduler
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "lr_scheduler"]

@@ -1,0 +1,106 @@
+"""SGD with torch's rule: maximize, L2 weight decay, momentum (first buffer = grad), dampening, nesterov.
+
+optax built-ins: ``scale(-1)`` (maximize), ``add_decayed_weights`` (L2), ``trace`` (momentum without dampening:
+``buf = grad + momentum * buf`` from a zero buffer is exactly torch's, first step included), ``scale(-lr)``.
+Custom: ``torch_dampened_momentum`` (dampening != 0: torch's first buffer is the undampened grad).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import optax
+
+from .optimizer import Optimizer, _head_links, _scalar
+
+__all__ = ["SGD", "torch_dampened_momentum"]
+
+
+def torch_dampened_momentum(momentum, dampening, nesterov=False):
+    """``buf = grad`` on a parameter's first step, then ``buf = momentum * buf + (1 - dampening) * grad``.
+
+    State: a list of per-parameter dicts, ``{}`` before the first step, ``{'momentum_buffer': buf}`` after.
+    """
+
+    def init_fn(params):
+        return [{} for _ in params]
+
+    def update_fn(updates, state, params=None):
+        out, new_state = [], []
+        for g, st in zip(updates, state):
+            buf = st.get("momentum_buffer")
+            buf = g if buf is None else buf * momentum + (1 - dampening) * g
+            new_state.append({"momentum_buffer": buf})
+            out.append(g + momentum * buf if nesterov else buf)
+        return out, new_state
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        from .._tensor import Tensor
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+                        maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+        if fused:
+            if differentiable:
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if foreach:
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    def _flags(self, group):
+        return (bool(group["maximize"]), bool(group["weight_decay"] != 0), bool(group["momentum"] != 0),
+                bool(group["nesterov"]), bool(group["dampening"] != 0))
+
+    def _hyper(self, group):
+        return {k: _scalar(group[k]) for k in ("lr", "momentum", "dampening", "weight_decay")}
+
+    def _state_keys(self, group):
+        return ("momentum_buffer",) if group["momentum"] != 0 else None
+
+    @staticmethod
+    def _links(flags, hyper):
+        maximize, has_wd, has_momentum, nesterov, damped = flags
+        links = _head_links(maximize, hyper["weight_decay"] if has_wd else None)
+        core = None
+        if has_momentum:
+            core = len(links)
+            if damped:
+                links.append(torch_dampened_momentum(hyper["momentum"], hyper["dampening"], nesterov))
+            else:
+                links.append(optax.trace(decay=hyper["momentum"], nesterov=nesterov))
+        links.append(optax.scale(-hyper["lr"]))
+        return links, core
+
+    @staticmethod
+    def _to_core(flags, states, params, link):
+        if flags[4]:  # dampened: torch's layout as is (a missing buffer means "first step")
+            return [dict(s) for s in states]
+        return optax.TraceState(trace=[s.get("momentum_buffer", jnp.zeros_like(p)) for s, p in zip(states, params)])
+
+    @staticmethod
+    def _from_core(flags, core_state):
+        if flags[4]:
+            return core_state
+        return [{"momentum_buffer": b} for b in core_state.trace]
