@@ -451,7 +451,7 @@ _TYPE_NAMES = {D.float32: "torch.FloatTensor", D.float64: "torch.DoubleTensor", 
 
 
 def _rebuild_from_numpy(a, requires_grad):
-    t = Tensor._make(jnp.asarray(a))
+    t = Tensor._make(jax.device_put(a))
     t._requires_grad = requires_grad
     return t
 

@@ -92,7 +92,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         inferred = _infer_dtype(data)
         a = _to_numpy(data, dtype or inferred)
         _check_ragged(data, a)
-    return _finish(jnp.asarray(a), dtype, device, requires_grad)
+    return _finish(jax.device_put(a), dtype, device, requires_grad)
 
 
 def _check_ragged(data, a):
@@ -117,7 +117,7 @@ def from_numpy(ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     D.from_numpy_dtype(ndarray.dtype)
-    return Tensor._make(jnp.asarray(ndarray))
+    return Tensor._make(jax.device_put(ndarray))
 
 
 def _size(size):
@@ -195,7 +195,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     dtype = D.to_dtype(dtype)
     n = builtins.max(0, math.ceil((end - start) / step))
     a = start + step * np.arange(n, dtype=np.float64 if dtype.is_floating_point else np.int64)
-    return _finish(jnp.asarray(a.astype(dtype.np)), dtype, device, requires_grad)
+    return _finish(jax.device_put(a.astype(dtype.np)), dtype, device, requires_grad)
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):

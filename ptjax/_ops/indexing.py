@@ -7,6 +7,8 @@ their values, which a compiled kernel cannot have), so every kernel here has sta
 """
 from __future__ import annotations
 
+import builtins
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -80,7 +82,7 @@ def parse_index(x: Tensor, index):
             dim = len(shape) - (n_real - dim)
         elif isinstance(i, bool):
             pattern.append(_T)
-            tensors.append(Tensor._make(jnp.asarray(i)))
+            tensors.append(Tensor._make(jax.device_put(np.asarray(i))))
         elif isinstance(i, (int, np.integer)):
             n = shape[dim]
             if not -n <= i < n:
@@ -106,7 +108,7 @@ def parse_index(x: Tensor, index):
                 nz = np.nonzero(np.asarray(i._value))
                 for a in nz:
                     pattern.append(_T)
-                    tensors.append(Tensor._make(jnp.asarray(a, dtype=jnp.int64)))
+                    tensors.append(Tensor._make(jax.device_put(np.asarray(a, dtype=np.int64))))
                 dim += i.ndim
                 continue
             if i.dtype.is_floating_point or i.dtype.is_complex:
@@ -152,13 +154,34 @@ def setitem(self: Tensor, index, value):
     assign(self, res, check_cast=False)
 
 
-@op(tensors=("input", "index"), jit=True)
+def _index_dtype_check(name, expected="int32/int64"):
+    def check(input, dim, index, *args, **kwargs):
+        if isinstance(index, Tensor) and index.dtype not in (D.int64, D.int32):
+            raise RuntimeError(f"{name}(): Expected dtype {expected} for index")
+        if isinstance(index, Tensor) and input.ndim and index.ndim and index.ndim != input.ndim and \
+                name in ("gather", "scatter", "scatter_add", "scatter_reduce"):
+            raise RuntimeError(f"Index tensor must have the same number of dimensions as "
+                               f"{'input' if name == 'gather' else 'self'} tensor")
+        _check_dim(dim, input.ndim)
+    return check
+
+
+def _check_dim(dim, ndim):
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+
+
+@op(tensors=("input", "index"), jit=True, check=_index_dtype_check("index_select", "int32 or int64"))
 def index_select(input, dim, index):
-    return jnp.take(input, index.reshape(-1), axis=dim % max(input.ndim, 1)) if input.ndim else input
+    return jnp.take(input, index.reshape(-1), axis=dim % max(input.ndim, 1)) if input.ndim else \
+        jnp.broadcast_to(input, index.reshape(-1).shape[:index.ndim])
 
 
-@op(tensors=("input", "index"), jit=True)
+@op(tensors=("input", "index"), jit=True, check=_index_dtype_check("gather"))
 def gather(input, dim, index, *, sparse_grad=False):
+    if input.ndim == 0:
+        return jnp.broadcast_to(input, index.shape)
     return jnp.take_along_axis(input, index, axis=dim % input.ndim)
 
 
@@ -181,7 +204,7 @@ def _scatter_positions(input, dim, index):
     return tuple(idx)
 
 
-@op(tensors=("input", "index", "src"), jit=True, inplace=True)
+@op(tensors=("input", "index", "src"), jit=True, inplace=True, check=_index_dtype_check("scatter"))
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     pos = _scatter_positions(input, dim, index)
     upd = src[tuple(slice(0, s) for s in index.shape)] if src is not None and hasattr(src, "shape") and src.ndim else (
@@ -193,10 +216,63 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     return input.at[pos].set(upd)
 
 
-@op(tensors=("input", "index", "src"), jit=True, inplace=True)
+@op(tensors=("input", "index", "src"), jit=True, inplace=True, check=_index_dtype_check("scatter_add"))
 def scatter_add(input, dim, index, src):
     pos = _scatter_positions(input, dim, index)
     return input.at[pos].add(src[tuple(slice(0, s) for s in index.shape)])
+
+
+def _scatter_reduce_check(input, dim, index, src, reduce, *, include_self=True):
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    _index_dtype_check("scatter_reduce")(input, dim, index)
+
+
+@op(tensors=("input", "index", "src"), jit=True, inplace=True, check=_scatter_reduce_check)
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    pos = _scatter_positions(input, dim, index)
+    src = src[tuple(slice(0, s) for s in index.shape)]
+    if reduce == "mean":
+        base = input if include_self else input.at[pos].set(0)
+        sums = base.at[pos].add(src)
+        counts = jnp.ones(input.shape, jnp.int64) if include_self else \
+            jnp.ones(input.shape, jnp.int64).at[pos].set(0)
+        counts = counts.at[pos].add(1)
+        safe = jnp.maximum(counts, 1).astype(input.dtype)
+        mean = sums // safe if jnp.issubdtype(input.dtype, jnp.integer) else sums / safe
+        return jnp.where(counts > 0, mean, input)
+    if reduce == "sum":
+        return (input if include_self else input.at[pos].set(0)).at[pos].add(src)
+    if reduce == "prod":
+        return (input if include_self else input.at[pos].set(1)).at[pos].multiply(src)
+    if jnp.issubdtype(input.dtype, jnp.inexact):
+        lo, hi = -jnp.inf, jnp.inf
+    else:
+        info = jnp.iinfo(input.dtype) if input.dtype != jnp.bool_ else None
+        lo, hi = (info.min, info.max) if info else (False, True)
+    if reduce == "amax":
+        return (input if include_self else input.at[pos].set(lo)).at[pos].max(src)
+    return (input if include_self else input.at[pos].set(hi)).at[pos].min(src)
+
+
+def _masked_scatter_check(input, mask, source):
+    if mask.dtype is not D.bool:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{mask.dtype.name}")
+    shape = jnp.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    m = np.broadcast_to(np.asarray(mask._value), shape)
+    if int(m.sum()) > source.numel():
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+
+
+@op(tensors=("input", "mask", "source"), keep=("mask",), jit=True, inplace=True, check=_masked_scatter_check)
+def masked_scatter(input, mask, source):
+    """Fill the positions where ``mask`` is True with ``source``'s elements, in row-major order."""
+    shape = jnp.broadcast_shapes(input.shape, mask.shape)
+    m = jnp.broadcast_to(mask, shape).reshape(-1)
+    x = jnp.broadcast_to(input, shape).reshape(-1)
+    k = jnp.clip(jnp.cumsum(m) - 1, 0, builtins.max(source.size - 1, 0))
+    return jnp.where(m, source.reshape(-1)[k].astype(x.dtype), x).reshape(shape)
 
 
 @op(tensors=("input", "index", "source"), jit=True, inplace=True)
@@ -227,10 +303,15 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 
 
 def nonzero(input: Tensor, *, as_tuple=False):
-    nz = np.nonzero(np.asarray(input._value))
+    a = np.asarray(input._value)
+    if a.ndim == 0:  # torch: a 0-d input counts as one element with no dims
+        if as_tuple:
+            return (Tensor._make(jnp.zeros((int(a != 0),), jnp.int64)),)
+        return Tensor._make(jnp.zeros((int(a != 0), 0), jnp.int64))
+    nz = np.nonzero(a)
     if as_tuple:
-        return tuple(Tensor._make(jnp.asarray(a, dtype=jnp.int64)) for a in nz)
-    return Tensor._make(jnp.asarray(np.stack(nz, axis=1) if nz else np.zeros((1, 0)), dtype=jnp.int64))
+        return tuple(Tensor._make(jax.device_put(np.asarray(a, dtype=np.int64))) for a in nz)
+    return Tensor._make(jax.device_put(np.asarray(np.stack(nz, axis=1) if nz else np.zeros((1, 0)), dtype=np.int64)))
 
 
 def argwhere(input: Tensor):
@@ -242,10 +323,10 @@ def unique(input: Tensor, sorted=True, return_inverse=False, return_counts=False
     res = np.unique(a if dim is None else a, return_inverse=return_inverse, return_counts=return_counts,
                     axis=dim)
     if not isinstance(res, tuple):
-        return Tensor._make(jnp.asarray(res))
-    out = [Tensor._make(jnp.asarray(res[0]))]
+        return Tensor._make(jax.device_put(np.asarray(res)))
+    out = [Tensor._make(jax.device_put(np.asarray(res[0])))]
     if return_inverse:
-        out.append(Tensor._make(jnp.asarray(res[1].reshape(a.shape) if dim is None else res[1], dtype=jnp.int64)))
+        out.append(Tensor._make(jax.device_put(np.asarray(res[1].reshape(a.shape) if dim is None else res[1], dtype=np.int64))))
     if return_counts:
-        out.append(Tensor._make(jnp.asarray(res[-1], dtype=jnp.int64)))
+        out.append(Tensor._make(jax.device_put(np.asarray(res[-1], dtype=np.int64))))
     return tuple(out)

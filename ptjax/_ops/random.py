@@ -39,10 +39,10 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        return Tensor._make(jnp.asarray(np.frombuffer(np.asarray(self._key).tobytes(), dtype=np.uint8)))
+        return Tensor._make(jax.device_put(np.frombuffer(np.asarray(self._key).tobytes(), dtype=np.uint8)))
 
     def set_state(self, state):
-        self._key = jnp.asarray(np.frombuffer(np.asarray(state._value).tobytes(), dtype=np.uint32))
+        self._key = jax.device_put(np.frombuffer(np.asarray(state._value).tobytes(), dtype=np.uint32))
 
     def next_key(self):
         """A fresh JAX key; advances the generator."""
