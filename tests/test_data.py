@@ -163,6 +163,20 @@ class NumpyOnlyDataset(Dataset):
         return np.arange(3, dtype=np.int32) + i, float(i)
 
 
+class WideDataset(Dataset):
+    """16 KiB samples: a collated batch of 10 crosses the out-of-band (memfd) threshold of the transport."""
+
+    def __len__(self):
+        return 25
+
+    def __getitem__(self, i):
+        return np.full((64, 64), i, np.float32), i
+
+
+def numpy_stack(batch):  # a custom collate_fn returning plain NumPy
+    return np.stack([b[0] for b in batch])
+
+
 def tensor_ds(n=10):
     return TensorDataset(ptjax.arange(n * 2).reshape(n, 2).float(), ptjax.arange(n))
 
@@ -470,11 +484,21 @@ def test_shuffle_reproducible():
     assert get_worker_info() is None
 
 
+def test_worker_info_and_pin_memory():
+    from ptjax.utils.data import WorkerInfo
+    info = WorkerInfo(id=1, num_workers=2, seed=7, dataset=None)
+    assert repr(info) == "WorkerInfo(id=1, num_workers=2, seed=7, dataset=None)"
+    with pytest.raises(RuntimeError, match="Cannot assign attributes to WorkerInfo objects"):
+        info.id = 3
+    dl = DataLoader(tensor_ds(4), batch_size=2, pin_memory=True, pin_memory_device="cuda")
+    assert [b[1].tolist() for b in dl] == [[0, 1], [2, 3]]
+
+
 # ---- DataLoader: worker processes -------------------------------------------------------------------------------
 
 def test_workers_same_batches_as_single_process(deadline):
     for ds, kw in [(tensor_ds(23), dict(batch_size=5)), (SquareDataset(11), dict(batch_size=3, drop_last=True)),
-                   (tensor_ds(6), dict(batch_size=None))]:
+                   (tensor_ds(6), dict(batch_size=None)), (WideDataset(), dict(batch_size=10))]:
         single = [plain(b) for b in DataLoader(ds, **kw)]
         multi = [plain(b) for b in DataLoader(ds, num_workers=2, **kw)]
         assert multi == single
@@ -514,6 +538,11 @@ def test_custom_collate_in_workers(deadline):
     ref = list(DataLoader(tensor_ds(5), batch_size=2, collate_fn=stack_doubled))
     assert [plain(b) for b in out] == [plain(b) for b in ref]
     assert isinstance(out[0][0], ptjax.Tensor) and out[0][0].dtype == ptjax.float32
+    arrays = list(DataLoader(WideDataset(), batch_size=10, num_workers=2, collate_fn=numpy_stack))
+    assert [a.shape for a in arrays] == [(10, 64, 64), (10, 64, 64), (5, 64, 64)]
+    assert arrays[1][:, 0, 0].tolist() == list(range(10, 20))
+    arrays[1][0] = -1  # arrays that came out of band are ordinary writable arrays
+    assert arrays[1][0, 0, 0] == -1
 
 
 def test_workers_info_seed_and_init_fn(deadline):

@@ -13,7 +13,9 @@ by default:
   2-core machine: two workers ready in ~0.9 s (first use ~1.8 s, starting the server), against ~3 s with
   ``spawn`` (every worker imports JAX from scratch).  When ptjax starts the server it sets its preload to
   ``["numpy", "jax"]`` (the default ``["__main__"]`` would import a script that imports ptjax, starting a
-  JAX backend in the server, which every worker would then inherit) and ``JAX_PLATFORMS=cpu``.
+  JAX backend in the server, which every worker would then inherit) and ``JAX_PLATFORMS=cpu`` (so later
+  users of Python's forkserver in this process see that variable too).  If a forkserver that ptjax did not
+  start is already running, the default falls back to ``spawn``.
 * ``multiprocessing_context="spawn"`` works the same way, slower.
 * ``multiprocessing_context="fork"`` is accepted for datasets that only use Python/NumPy (fastest start,
   nothing pickled); any JAX use in such a worker (ptjax ops, ``ptjax.tensor``) deadlocks there.
@@ -94,20 +96,39 @@ def _worker_environment():
                     os.environ[k] = v
 
 
+def _forkserver():
+    from multiprocessing import forkserver
+    return getattr(forkserver, "_forkserver", None)
+
+
+_our_forkserver_address = None
+
+
+def _forkserver_is_clean():
+    """True when the forkserver is not running yet (ptjax will start it) or ptjax started it: a server that
+    someone else started may have imported a script that started JAX, or may not have JAX_PLATFORMS=cpu."""
+    address = getattr(_forkserver(), "_forkserver_address", None)
+    return address is None or address == _our_forkserver_address
+
+
+def _note_forkserver():
+    global _our_forkserver_address
+    if _our_forkserver_address is None:
+        _our_forkserver_address = getattr(_forkserver(), "_forkserver_address", None)
+
+
 def _prepare_context(ctx):
     """The context to start workers with; a forkserver is kept free of JAX (see the module docstring)."""
     global _forkserver_configured
     if ctx is None:
-        if "forkserver" not in multiprocessing.get_all_start_methods():
+        if "forkserver" not in multiprocessing.get_all_start_methods() or not _forkserver_is_clean():
             return multiprocessing.get_context("spawn")
         ctx = multiprocessing.get_context("forkserver")
     if ctx.get_start_method() == "forkserver" and not _forkserver_configured:
         _forkserver_configured = True
-        from multiprocessing import forkserver
-        server = getattr(forkserver, "_forkserver", None)
         # replace only the stock preload (["__main__"], which would import a script that imports ptjax and so
         # start JAX in the server); a preload the user chose stays
-        if getattr(server, "_preload_modules", None) == ["__main__"]:
+        if getattr(_forkserver(), "_preload_modules", None) == ["__main__"]:
             ctx.set_forkserver_preload(["numpy", "jax"])
     return ctx
 
@@ -366,6 +387,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         super().__init__(loader)
         assert self._num_workers > 0
         assert self._prefetch_factor is not None
+        default_ctx = loader.multiprocessing_context is None
         ctx = _prepare_context(loader.multiprocessing_context)
         forked = _is_forked(ctx)
         iterable = self._dataset_kind == _DatasetKind.Iterable
@@ -397,6 +419,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 self._readers.append(reader)
                 with _worker_environment():
                     w.start()
+                if default_ctx and ctx.get_start_method() == "forkserver":
+                    _note_forkserver()
                 writer.close()
                 self._workers.append(w)
                 self._worker_pids.append(w.pid)
