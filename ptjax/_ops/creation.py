@@ -157,7 +157,7 @@ zeros.__name__, ones.__name__, empty.__name__ = "zeros", "ones", "empty"
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     if dtype is None:
         dtype = (D.bool if isinstance(fill_value, bool) else D.int64 if isinstance(fill_value, numbers.Integral)
-                 else D.get_default_dtype().to_complex() if isinstance(fill_value, complex) else D.get_default_dtype())
+                 else D.get_default_dtype().to_complex() if isinstance(fill_value, builtins.complex) else D.get_default_dtype())
     dtype = D.to_dtype(dtype)
     return _finish(_filled(_size((size,) if isinstance(size, int) else tuple(size)), fill_value, dtype.np), dtype,
                    device, requires_grad)
