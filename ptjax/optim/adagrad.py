@@ -72,7 +72,8 @@ class Adagrad(Optimizer):
         from .._ops.creation import full_like, tensor
         v = self.defaults["initial_accumulator_value"]
         state = self.state[p]
-        state["step"] = tensor(0.0, dtype=D.float64 if _scalar_dtype() == jnp.float64 else D.float32)
+        state["step"] = tensor(0.0, dtype=D.float64 if _scalar_dtype() == jnp.float64 else D.float32,
+                               device=p.device)
         state["sum"] = full_like(p.detach(), complex(v, v) if p.is_complex() else v)
 
     def __setstate__(self, state):

@@ -11,11 +11,19 @@ How a step runs
 
     Hyper-parameters (``lr``, betas, ``weight_decay`` ...) are dynamic arguments of the jitted function:
     editing ``group['lr']`` between steps (lr schedulers) takes effect on the next step without recompiling.
+    Lazy state (torch creates it on a parameter's first step) is made by the rule's own ``init`` in a small
+    jitted call first, so the first step runs the same compiled update as the later ones. A new program is
+    compiled per group structure (shapes/dtypes, which parameters have grads) and per flags; on XLA:CPU the
+    compile time grows with the number of parameters (roughly 6 small kernels per parameter for Adam).
+    Parameter and state arrays are not donated: user views (``detach()``, ``.data``) may still hold them.
+    Differences from torch: ``step`` counters live on their parameter's device (torch keeps them on the CPU
+    unless capturable/fused), since one jitted call needs all its arrays on one device.
 
 Subclasses describe their rule with:
     ``_flags(group)``        hashable static flags (part of the cache key)
     ``_hyper(group)``        dict of Python floats (dynamic arguments)
     ``_state_keys(group)``   the torch state keys the rule reads/writes (``None``: touch no state)
+    ``_fills_state(flags)``  whether missing state is initialized before the update (default True)
     ``_links(flags, hyper)`` (list of optax transformations, index of the stateful one or None)
     ``_to_core(flags, states, params, link)`` / ``_from_core(flags, core_state)``: torch layout <-> its state
     ``_pre_update(flags, hyper, params)``: optional in-place-style change to params before the chain (AdamW)
@@ -341,7 +349,9 @@ class Optimizer:
             if capturable or fused:
                 from .. import _dtype as D
                 return value.to(dtype=D.float32, device=param.device)
-            return value
+            # torch leaves a non-capturable step on the CPU; here it joins its parameter's device, since the group
+            # update is one jitted call over arrays that must share a device
+            return value.to(device=param.device)
         if param.is_floating_point():
             return value.to(dtype=param.dtype, device=param.device)
         return value.to(device=param.device)
@@ -402,7 +412,7 @@ class Optimizer:
             for p in group["params"]:
                 st = self.state.get(p)
                 if st and "step" in st and not isinstance(st["step"], Tensor):
-                    st["step"] = tensor(float(st["step"]), dtype=sdt)
+                    st["step"] = tensor(float(st["step"]), dtype=sdt, device=p.device)
 
     # ---- stepping ----------------------------------------------------------------------------------------------
     def step(self, closure=None):
@@ -449,7 +459,7 @@ class Optimizer:
         hyper = self._hyper(group)
         if keys is not None:
             todo = [i for i, s in enumerate(svals) if len(s) != len(keys)]
-            if todo:
+            if todo and self._fills_state(flags):
                 # lazy state (torch creates it on a parameter's first step), made by the rule's own init in one
                 # small jitted call, so that the first step runs the same compiled update as the later ones
                 done = _jitted_init(type(self), flags)([pvals[i] for i in todo], [svals[i] for i in todo], hyper)
@@ -481,6 +491,10 @@ class Optimizer:
 
     def _state_keys(self, group):
         return None
+
+    def _fills_state(self, flags):
+        """Whether missing state is created before the update (False: the rule itself handles "no state yet")."""
+        return True
 
     @staticmethod
     def _links(flags, hyper):

@@ -79,6 +79,9 @@ class SGD(Optimizer):
     def _state_keys(self, group):
         return ("momentum_buffer",) if group["momentum"] != 0 else None
 
+    def _fills_state(self, flags):
+        return not flags[4]   # dampened: a missing buffer means "first step" (buffer = grad)
+
     @staticmethod
     def _links(flags, hyper):
         maximize, has_wd, has_momentum, nesterov, damped = flags
