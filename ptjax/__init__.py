@@ -98,3 +98,14 @@ def get_num_threads():
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
     """Accepted: XLA's CPU/GPU kernels used here are deterministic for a given program."""
+
+
+_SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends"}
+
+
+def __getattr__(name):
+    """``ptjax.nn``, ``ptjax.optim`` … import on first use, as ``torch.nn`` is there after ``import torch``."""
+    if name in _SUBMODULES:
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'ptjax' has no attribute '{name}'")
