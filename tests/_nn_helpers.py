@@ -1,0 +1,96 @@
+"""Differential helpers for the ``ptjax.nn`` tests: run the same call on torch and on ptjax from the same NumPy
+inputs, compare values and gradients (of every floating input that takes part)."""
+from __future__ import annotations
+
+import numpy as np
+
+import ptjax
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - test modules skip themselves
+    torch = None
+
+
+class NoGrad:
+    """Wraps an array that should become a tensor without ``requires_grad``."""
+
+    def __init__(self, a):
+        self.a = a
+
+
+def _convert(v, lib, grads, tag):
+    if isinstance(v, NoGrad):
+        return _convert(v.a, lib, None, tag)
+    if isinstance(v, np.ndarray):
+        rg = grads is not None and v.dtype.kind == "f"
+        if lib == "torch":
+            t = torch.tensor(v, requires_grad=rg)
+        else:
+            t = ptjax.tensor(v, requires_grad=rg)
+        if rg:
+            grads.append((tag, t))
+        return t
+    if isinstance(v, (list, tuple)) and v and all(isinstance(x, np.ndarray) for x in v):
+        return type(v)(_convert(x, lib, grads, f"{tag}[{i}]") for i, x in enumerate(v))
+    return v
+
+
+def to_np(t):
+    if isinstance(t, ptjax.Tensor):
+        return np.asarray(t.detach().numpy())
+    return t.detach().numpy()
+
+
+def run_both(pfn, tfn, *args, grad=True, **kwargs):
+    """(ptjax result, torch result, ptjax grads, torch grads)."""
+    out = {}
+    for lib, fn in (("ptjax", pfn), ("torch", tfn)):
+        grads = [] if grad else None
+        a = [_convert(v, lib, grads, f"arg{i}") for i, v in enumerate(args)]
+        kw = {k: _convert(v, lib, grads, k) for k, v in kwargs.items()}
+        res = fn(*a, **kw)
+        out[lib] = (res, grads or [])
+    return out["ptjax"][0], out["torch"][0], out["ptjax"][1], out["torch"][1]
+
+
+def assert_close(p, t, rtol=1e-5, atol=1e-6, what=""):
+    pa, ta = to_np(p), to_np(t)
+    assert pa.shape == ta.shape, f"{what} shape {pa.shape} != {ta.shape}"
+    assert str(pa.dtype) == str(ta.dtype), f"{what} dtype {pa.dtype} != {ta.dtype}"
+    np.testing.assert_allclose(pa, ta, rtol=rtol, atol=atol, err_msg=what)
+
+
+def compare(pfn, tfn, *args, grad=True, rtol=1e-5, atol=1e-6, seed=0, **kwargs):
+    """Values equal; then backward of ``sum(out * g)`` for a fixed random ``g`` gives equal input gradients."""
+    p, t, pg, tg = run_both(pfn, tfn, *args, grad=grad, **kwargs)
+    assert_close(p, t, rtol, atol, "value")
+    if grad and tg and t.requires_grad:
+        g = np.random.default_rng(seed).standard_normal(tuple(t.shape)).astype(to_np(t).dtype)
+        t.backward(torch.tensor(g))
+        p.backward(ptjax.tensor(g))
+        for (name, pt), (_, tt) in zip(pg, tg):
+            if tt.grad is None:
+                assert pt.grad is None or np.allclose(to_np(pt.grad), 0), f"grad of {name}"
+                continue
+            assert pt.grad is not None, f"no grad for {name}"
+            assert_close(pt.grad, tt.grad, rtol, atol, f"grad of {name}")
+    return p, t
+
+
+def same_error(pfn, tfn, *args, **kwargs):
+    """Both raise; same exception type and message. Returns the message."""
+    errs = []
+    for lib, fn in (("ptjax", pfn), ("torch", tfn)):
+        a = [_convert(v, lib, None, "") for v in args]
+        kw = {k: _convert(v, lib, None, k) for k, v in kwargs.items()}
+        try:
+            fn(*a, **kw)
+        except Exception as e:  # noqa: BLE001
+            errs.append(e)
+        else:
+            raise AssertionError(f"{lib} did not raise")
+    pe, te = errs
+    assert type(pe).__name__ == type(te).__name__, (pe, te)
+    assert str(pe) == str(te), f"\nptjax: {pe}\ntorch: {te}"
+    return str(te)

@@ -1,0 +1,207 @@
+"""Every layer against torch's: torch's initialised weights copied in with ``load_state_dict``, then outputs, input
+gradients and parameter gradients compared (train mode), and outputs again in eval mode."""
+import warnings
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+tnn = torch.nn
+
+import ptjax  # noqa: E402
+import ptjax.nn as pnn  # noqa: E402
+from _nn_helpers import assert_close, to_np  # noqa: E402
+
+R = np.random.default_rng(1)
+
+
+def randn(*shape):
+    return R.standard_normal(shape).astype(np.float32)
+
+
+def load_from_torch(p, t):
+    res = p.load_state_dict({k: ptjax.tensor(v.detach().numpy()) for k, v in t.state_dict().items()})
+    assert not res.missing_keys and not res.unexpected_keys
+
+
+def check_layer(expr, inputs, grad_inputs=True, rtol=1e-5, atol=1e-5, eval_too=True):
+    """``expr`` is evaluated with ``nn`` bound to each library; ``inputs`` are NumPy arrays (floats get grads)."""
+    t = eval(expr, {"nn": tnn, "torch": torch})
+    p = eval(expr, {"nn": pnn, "torch": ptjax})
+    assert repr(p) == repr(t)
+    load_from_torch(p, t)
+    tin = [torch.tensor(a, requires_grad=grad_inputs and a.dtype.kind == "f") for a in inputs]
+    pin = [ptjax.tensor(a, requires_grad=grad_inputs and a.dtype.kind == "f") for a in inputs]
+    to, po = t(*tin), p(*pin)
+    assert_close(po, to, rtol, atol, "train output")
+    if to.requires_grad:
+        g = R.standard_normal(tuple(to.shape)).astype(np.float32)
+        to.backward(torch.tensor(g))
+        po.backward(ptjax.tensor(g))
+        for i, (a, b) in enumerate(zip(pin, tin)):
+            if b.grad is not None:
+                assert_close(a.grad, b.grad, rtol, atol, f"grad of input {i}")
+        tp = dict(t.named_parameters())
+        for name, prm in p.named_parameters():
+            if tp[name].grad is None:
+                assert prm.grad is None or not to_np(prm.grad).any(), name
+            else:
+                assert_close(prm.grad, tp[name].grad, rtol, atol, f"grad of {name}")
+    if eval_too:
+        t.eval()
+        p.eval()
+        with torch.no_grad(), ptjax.no_grad():
+            assert_close(p(*[x.detach() for x in pin]), t(*[x.detach() for x in tin]), rtol, atol, "eval output")
+    return p, t
+
+
+X = randn(4, 6)
+
+
+@pytest.mark.parametrize("expr", ["nn.Linear(6, 3)", "nn.Linear(6, 3, bias=False)"])
+def test_linear(expr):
+    check_layer(expr, [X])
+
+
+def test_linear_3d_input_and_identity():
+    check_layer("nn.Linear(6, 2)", [randn(2, 3, 6)])
+    check_layer("nn.Identity(3, foo=1)", [X])
+
+
+def test_linear_wrong_in_features_message():
+    msgs = []
+    for nn, lib in ((pnn, ptjax), (tnn, torch)):
+        with pytest.raises(RuntimeError) as e:
+            nn.Linear(9000, 128)(lib.zeros(64, 9216))
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1] == "mat1 and mat2 shapes cannot be multiplied (64x9216 and 9000x128)"
+
+
+def test_bilinear():
+    check_layer("nn.Bilinear(6, 2, 3)", [X, randn(4, 2)])
+
+
+def test_flatten_unflatten():
+    check_layer("nn.Flatten()", [randn(2, 3, 2, 2)])
+    check_layer("nn.Unflatten(1, (2, 3))", [X])
+
+
+ACTIVATIONS = ["nn.ReLU()", "nn.LeakyReLU(0.1)", "nn.GELU()", "nn.GELU('tanh')", "nn.SiLU()", "nn.ELU()",
+               "nn.Tanh()", "nn.Sigmoid()", "nn.Softplus()", "nn.Hardtanh()", "nn.ReLU6()", "nn.Mish()",
+               "nn.Softmax(dim=1)", "nn.LogSoftmax(dim=1)", "nn.Softmin(dim=0)", "nn.PReLU()", "nn.PReLU(6)",
+               "nn.Threshold(0.1, -1.0)", "nn.CELU()", "nn.SELU()", "nn.GLU()", "nn.Hardswish()",
+               "nn.Hardsigmoid()", "nn.LogSigmoid()", "nn.Softsign()", "nn.Tanhshrink()", "nn.Hardshrink()",
+               "nn.Softshrink()"]
+
+
+@pytest.mark.parametrize("expr", ACTIVATIONS)
+def test_activation_layers(expr):
+    x = X * 3
+    x[0, :3] = [0.0, 6.0, -1.0]
+    check_layer(expr, [x])
+
+
+def test_softmax_implicit_dim_module_warns():
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        pnn.Softmax()(ptjax.tensor(X))
+
+
+def test_inplace_activation_layer():
+    x = ptjax.tensor(X)
+    assert pnn.ReLU(inplace=True)(x) is x and (to_np(x) >= 0).all()
+
+
+def test_rrelu_train_vs_eval():
+    x = -np.abs(X) - 0.1
+    m = pnn.RReLU(0.1, 0.3)
+    slopes = to_np(m(ptjax.tensor(x))) / x
+    assert slopes.min() >= 0.1 - 1e-6 and slopes.max() <= 0.3 + 1e-6 and slopes.std() > 0
+    m.eval()
+    t = tnn.RReLU(0.1, 0.3).eval()
+    np.testing.assert_allclose(to_np(m(ptjax.tensor(x))), to_np(t(torch.tensor(x))), rtol=1e-6)
+
+
+@pytest.mark.parametrize("cls", ["Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"])
+def test_dropout_layers_train_and_eval(cls):
+    m = getattr(pnn, cls)(0.4)
+    x = ptjax.ones(64, 16, 8, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = m(x)
+    a = to_np(y)
+    if cls != "AlphaDropout":
+        assert 0.3 < (a == 0).mean() < 0.5
+        np.testing.assert_allclose(np.unique(a), [0.0, 1 / 0.6], rtol=1e-6)
+        y.sum().backward()
+        np.testing.assert_allclose(to_np(x.grad), a, rtol=1e-6)
+    m.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert m(x) is x
+    assert repr(m) == repr(getattr(tnn, cls)(0.4))
+
+
+@pytest.mark.parametrize("kwargs", ["", ", padding_idx=1", ", padding_idx=-2, scale_grad_by_freq=True"])
+def test_embedding(kwargs):
+    idx = np.array([[0, 1, 4], [4, 4, 2]], np.int64)
+    check_layer(f"nn.Embedding(5, 3{kwargs})", [idx])
+
+
+def test_embedding_padding_row_zero_and_from_pretrained():
+    e = pnn.Embedding(4, 3, padding_idx=2)
+    assert not to_np(e.weight[2]).any() and to_np(e.weight).any()
+    w = randn(4, 3)
+    pe = pnn.Embedding.from_pretrained(ptjax.tensor(w))
+    te = tnn.Embedding.from_pretrained(torch.tensor(w))
+    assert not pe.weight.requires_grad and repr(pe) == repr(te)
+    idx = np.array([3, 0], np.int64)
+    np.testing.assert_array_equal(to_np(pe(ptjax.tensor(idx))), to_np(te(torch.tensor(idx))))
+    assert pnn.Embedding.from_pretrained(ptjax.tensor(w), freeze=False).weight.requires_grad
+    with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
+        pnn.Embedding(3, 2, padding_idx=3)
+
+
+LOGITS = randn(6, 5)
+TARGET = np.array([0, 4, 2, 1, 1, 3], np.int64)
+W5 = R.uniform(0.2, 1.0, 5).astype(np.float32)
+
+
+@pytest.mark.parametrize("expr,inputs", [
+    ("nn.CrossEntropyLoss()", [LOGITS, TARGET]),
+    ("nn.CrossEntropyLoss(weight=torch.tensor(W5), ignore_index=2, label_smoothing=0.1)", [LOGITS, TARGET]),
+    ("nn.CrossEntropyLoss(reduction='sum')", [LOGITS, R.dirichlet(np.ones(5), 6).astype(np.float32)]),
+    ("nn.NLLLoss(weight=torch.tensor(W5))", [LOGITS, TARGET]),
+    ("nn.MSELoss()", [X, randn(4, 6)]),
+    ("nn.L1Loss(reduction='none')", [X, randn(4, 6)]),
+    ("nn.SmoothL1Loss(beta=0.5)", [X, randn(4, 6)]),
+    ("nn.HuberLoss(delta=0.7)", [X, randn(4, 6)]),
+    ("nn.BCELoss()", [R.uniform(0.05, 0.95, (4, 6)).astype(np.float32), R.uniform(0, 1, (4, 6)).astype(np.float32)]),
+    ("nn.BCEWithLogitsLoss(pos_weight=torch.tensor(np.arange(1, 7, dtype=np.float32)))",
+     [X, R.uniform(0, 1, (4, 6)).astype(np.float32)]),
+    ("nn.KLDivLoss(reduction='batchmean')", [np.log(R.dirichlet(np.ones(6), 4)).astype(np.float32),
+                                             R.dirichlet(np.ones(6), 4).astype(np.float32)]),
+])
+def test_loss_layers(expr, inputs):
+    expr = expr.replace("W5", repr(W5.tolist())).replace("np.arange(1, 7, dtype=np.float32)", "[1., 2., 3., 4., 5., 6.]")
+    p, t = check_layer(expr, inputs, eval_too=False)
+    assert list(p.state_dict()) == list(t.state_dict())
+
+
+def test_mlp_training_step_matches_torch():
+    """A small MLP: three SGD steps give the same parameters as torch's."""
+    expr = "nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Dropout(0.0), nn.Linear(8, 5), nn.LogSoftmax(dim=1))"
+    t = eval(expr, {"nn": tnn})
+    p = eval(expr, {"nn": pnn})
+    load_from_torch(p, t)
+    for lib, m, x, y in ((ptjax, p, ptjax.tensor(X), ptjax.tensor(TARGET[:4])),
+                         (torch, t, torch.tensor(X), torch.tensor(TARGET[:4]))):
+        F = pnn.functional if lib is ptjax else tnn.functional
+        for _ in range(3):
+            m.zero_grad()
+            loss = F.nll_loss(m(x), y)
+            loss.backward()
+            with lib.no_grad():
+                for prm in m.parameters():
+                    prm -= 0.1 * prm.grad
+    for (n, a), (_, b) in zip(p.state_dict().items(), t.state_dict().items()):
+        assert_close(a, b, 1e-5, 1e-6, n)
