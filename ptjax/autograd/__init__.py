@@ -17,6 +17,22 @@ def _tensors(x):
     return list(x)
 
 
+_ONES = {}
+
+
+def _one(like):
+    """The implicit cotangent of a scalar root: ones like it, cached per shape/dtype/device (arrays are immutable)."""
+    import jax
+    import jax.numpy as jnp
+    if isinstance(like, jax.core.Tracer):
+        return jnp.ones(like.shape, like.dtype)
+    key = (like.shape, like.dtype, like.sharding)
+    a = _ONES.get(key)
+    if a is None:
+        a = _ONES[key] = jax.device_put(jnp.ones(like.shape, like.dtype), like.sharding)
+    return a
+
+
 def _root_grads(roots, grads, create_graph):
     from .._ops import creation
     from .._tensor import Tensor
@@ -30,7 +46,7 @@ def _root_grads(roots, grads, create_graph):
         if g is None:
             if t.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = creation.ones_like(t)
+            g = Tensor._make(_one(t._data))
         elif not isinstance(g, Tensor):
             g = creation.tensor(g, dtype=t.dtype)
         if g.shape != t.shape:
