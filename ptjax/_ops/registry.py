@@ -147,9 +147,17 @@ class Op:
         tensor_pos, list_pos = self.tensor_pos, self.list_pos
         cast_np = cast.np if cast is not None else None
         keep = self.keep_pos
+        # dyn positions of exempt inputs (``keep``): Python scalars never take their dtype (e.g. where's condition)
+        keep_dyn, j = set(), 0
+        for i, s in zip(tensor_pos, struct):
+            w = 0 if s is None else s if i in list_pos else 1
+            if i in keep:
+                keep_dyn.update(range(j, j + w))
+            j += w
 
         def kernel_fn(*dyn):
-            scalar_np = cast_np or next((a.dtype for a in dyn if hasattr(a, "dtype")), None)
+            scalar_np = cast_np or next((a.dtype for k, a in enumerate(dyn) if hasattr(a, "dtype")
+                                         and k not in keep_dyn), None)
             it, st = iter(dyn), iter(static)
             full, si = [], iter(struct)
             for i in range(n):
@@ -204,7 +212,7 @@ def compute_dtype(rule, tensors, scalars, skip=()):
     r = D.result_type(dims, zero, scalars)
     if rule == FLOAT and not (r.is_floating_point or r.is_complex):
         r = D.get_default_dtype()
-    if all(t.dtype is r for t in tensors):
+    if tensors and all(t.dtype is r for t in tensors):  # no tensor to cast: scalars still need r
         return None
     return r
 
