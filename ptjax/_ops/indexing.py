@@ -174,8 +174,9 @@ def _check_dim(dim, ndim):
 
 @op(tensors=("input", "index"), jit=True, check=_index_dtype_check("index_select", "int32 or int64"))
 def index_select(input, dim, index):
-    return jnp.take(input, index.reshape(-1), axis=dim % max(input.ndim, 1)) if input.ndim else \
-        jnp.broadcast_to(input, index.reshape(-1).shape[:index.ndim])
+    if input.ndim == 0:  # torch: a 0-d input stays 0-d (the index must be [0])
+        return input
+    return jnp.take(input, index.reshape(-1), axis=dim % input.ndim)
 
 
 @op(tensors=("input", "index"), jit=True, check=_index_dtype_check("gather"))

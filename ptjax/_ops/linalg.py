@@ -11,6 +11,26 @@ def _dims_str(shape):
     return "x".join(map(str, shape))
 
 
+# the C++ scalar type names torch's dtype-mismatch messages print
+_CPP_NAME = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+             "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+_SCALAR_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _same_dtype(a, b):
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAME[a.dtype.name]} != "
+                           f"{_CPP_NAME[b.dtype.name]}")
+
+
+def _scalar_type(a, b):
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected scalar type {_SCALAR_NAME[a.dtype.name]} but found {_SCALAR_NAME[b.dtype.name]}")
+
+
 def _mm_check(input, mat2):
     if input.ndim != 2 or mat2.ndim != 2:
         bad = input if input.ndim != 2 else mat2
@@ -18,8 +38,7 @@ def _mm_check(input, mat2):
     if input.shape[1] != mat2.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims_str(input.shape)} and "
                            f"{_dims_str(mat2.shape)})")
-    if input.dtype is not mat2.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != {mat2.dtype}")
+    _same_dtype(input, mat2)
 
 
 @op(tensors=("input", "mat2"), check=_mm_check)
@@ -33,6 +52,7 @@ def _bmm_check(input, mat2):
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, "
                            f"{input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    _scalar_type(input, mat2)
 
 
 @op(tensors=("input", "mat2"), check=_bmm_check)
@@ -54,8 +74,24 @@ def _matmul_check(input, other):
             raise RuntimeError(f"size mismatch, got input ({a[0]}), mat ({_dims_str(a)}), vec ({b[0]})")
         rows = a[0] if len(a) <= 2 else int(jnp.prod(jnp.array(a[:-1])))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a[-1]} and {_dims_str(b[-2:])})")
+    if len(a) == 1 and len(b) == 1:
+        _dot_check(input, other)
+    elif len(a) <= 2 and len(b) <= 2:
+        _same_dtype(input, other)
+    else:
+        _scalar_type(input, other)
+
+
+def _dot_check(input, other):
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.dtype is not other.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != {other.dtype}")
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_SCALAR_NAME[input.dtype.name]} "
+                           f"and {_SCALAR_NAME[other.dtype.name]}")
+    if input.shape[0] != other.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{other.shape[0]}] "
+                           f"to have the same number of elements, but got {input.shape[0]} and {other.shape[0]} "
+                           f"elements respectively")
 
 
 @op(tensors=("input", "other"), check=_matmul_check, grad_name="MmBackward0")
@@ -63,14 +99,12 @@ def matmul(input, other):
     return jnp.matmul(input, other)
 
 
-@op(tensors=("input", "other"), promote=BINARY)
+@op(tensors=("input", "other"), check=_dot_check)
 def dot(input, other):
-    if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     return jnp.dot(input, other)
 
 
-vdot = op("vdot", tensors=("input", "other"), promote=BINARY)(lambda input, other: jnp.vdot(input, other))
+vdot = op("vdot", tensors=("input", "other"), check=_dot_check)(lambda input, other: jnp.vdot(input, other))
 
 
 @op(tensors=("input", "vec"), promote=BINARY)
@@ -101,25 +135,59 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return beta * input + alpha * jnp.matmul(batch1, batch2)
 
 
+@op(tensors=("input", "batch1", "batch2"), promote=BINARY, jit=True, inplace=True)
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``."""
+    return beta * input + alpha * jnp.einsum("bij,bjk->ik", batch1, batch2)
+
+
 @op(tensors=("input", "mat", "vec"), promote=BINARY, jit=True, inplace=True)
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     return beta * input + alpha * jnp.matmul(mat, vec)
 
 
-@op(tensors=("operands",), jit=True, promote=BINARY, method=False)
-def _einsum(operands, equation):
-    return jnp.einsum(equation, *operands)
+def _einsum_check(tensors, equation):
+    for t in tensors[1:]:
+        _scalar_type(tensors[0], t)
+
+
+@op(tensors=("tensors",), jit=True, method=False, function=False, grad_name="EinsumBackward0", check=_einsum_check)
+def _einsum(tensors, equation):
+    return jnp.einsum(equation, *tensors)
 
 
 def einsum(equation, *operands):
+    """``einsum("ij,jk->ik", a, b)`` or ``einsum("ij,jk->ik", [a, b])``."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    return _einsum(list(operands), equation)
+    return _einsum(list(operands), equation.replace(" ", ""))
 
 
 @op(tensors=("a", "b"), jit=True, promote=BINARY, method=False)
 def tensordot(a, b, dims=2):
-    return jnp.tensordot(a, b, dims)
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        return jnp.tensordot(a, b, dims)
+    da, db = dims
+    da = (da,) if isinstance(da, int) else tuple(da)
+    db = (db,) if isinstance(db, int) else tuple(db)
+    return jnp.tensordot(a, b, (da, db))
+
+
+def _tensordot(a, b, dims=2, out=None):
+    """Nested lists in ``dims`` become tuples, so they can be a static (hashable) argument."""
+    from .._tensor import Tensor
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if not isinstance(dims, int):
+        dims = tuple(d if isinstance(d, int) else tuple(d) for d in dims)
+    return tensordot.op.public_raw(a, b, dims)
+
+
+tensordot.op.public_raw = tensordot
+tensordot.op.public = _tensordot
+_tensordot.op = tensordot.op
 
 
 @op(tensors=("input", "other"), jit=True, promote=BINARY, method=True)
@@ -127,7 +195,7 @@ def cross(input, other, dim=None):
     return jnp.cross(input, other, axis=-1 if dim is None else dim)
 
 
-@op(tensors=("input", "other"), jit=True, promote=BINARY, method=False)
+@op(tensors=("input", "other"), jit=True, promote=BINARY)
 def kron(input, other):
     return jnp.kron(input, other)
 
@@ -142,9 +210,15 @@ def inverse(input):
     return jnp.linalg.inv(input)
 
 
-@op(jit=True, promote=FLOAT, method=False)
+def _trace_check(input):
+    if input.ndim != 2:
+        raise RuntimeError("trace: expected a matrix, but got tensor with dim " + str(input.ndim))
+
+
+@op(jit=True, check=_trace_check)
 def trace(input):
-    return jnp.trace(input)
+    x = input.astype(jnp.int64) if not jnp.issubdtype(input.dtype, jnp.inexact) else input
+    return jnp.trace(x)
 
 
 @op(tensors=("x1", "x2"), jit=True, promote=FLOAT, method=False)

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as D
+from .._tensor import Tensor
 from .registry import BINARY, COMPARE, FLOAT, SAME, op
 
 # ---- arithmetic ------------------------------------------------------------------------------------------------
@@ -96,15 +97,20 @@ def minimum(input, other):
 
 @op(tensors=("input", "other"), promote=BINARY)
 def fmax(input, other):
-    return jnp.fmax(input, other)
+    """``maximum`` that ignores NaN."""
+    if not jnp.issubdtype(input.dtype, jnp.inexact):
+        return jnp.maximum(input, other)
+    return jnp.where(jnp.isnan(other) | (input >= other), input, other)  # ties: the gradient goes to input
 
 
 @op(tensors=("input", "other"), promote=BINARY)
 def fmin(input, other):
-    return jnp.fmin(input, other)
+    if not jnp.issubdtype(input.dtype, jnp.inexact):
+        return jnp.minimum(input, other)
+    return jnp.where(jnp.isnan(other) | (input <= other), input, other)
 
 
-@op(tensors=("input", "other"), promote=FLOAT)
+@op(tensors=("input", "other"), promote=FLOAT, inplace=True)
 def hypot(input, other):
     return jnp.hypot(input, other)
 
@@ -114,7 +120,7 @@ def logaddexp(input, other):
     return jnp.logaddexp(input, other)
 
 
-@op(tensors=("input", "other"), promote=FLOAT)
+@op(tensors=("input", "other"), promote=FLOAT, inplace=True)
 def xlogy(input, other):
     return jax.scipy.special.xlogy(input, other)
 
@@ -160,22 +166,41 @@ logical_or = _compare("logical_or", jnp.logical_or)
 logical_xor = _compare("logical_xor", jnp.logical_xor)
 
 
-@op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True)
+_TYPE_WORD = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+              "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _integral_check(name):
+    """torch's bitwise kernels exist for integers and bool only."""
+    def check(input, other=None):
+        for v in (input, other):
+            d = getattr(v, "dtype", None)
+            if d is not None and (d.is_floating_point or d.is_complex):
+                raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_TYPE_WORD[d.name]}\'')
+            if isinstance(v, (float, complex)):
+                raise NotImplementedError(f'"{name}_cpu" not implemented for \'Float\'')
+    return check
+
+
+@op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True,
+    check=_integral_check("bitwise_and"))
 def bitwise_and(input, other):
     return jnp.bitwise_and(input, other)
 
 
-@op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True)
+@op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True,
+    check=_integral_check("bitwise_or"))
 def bitwise_or(input, other):
     return jnp.bitwise_or(input, other)
 
 
-@op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True)
+@op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True,
+    check=_integral_check("bitwise_xor"))
 def bitwise_xor(input, other):
     return jnp.bitwise_xor(input, other)
 
 
-@op(differentiable=False, inplace=True)
+@op(differentiable=False, inplace=True, check=_integral_check("bitwise_not"))
 def bitwise_not(input):
     return jnp.invert(input)
 
@@ -210,9 +235,24 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return jnp.isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
-@op(tensors=("condition", "input", "other"), promote=BINARY, method=False, keep=("condition",))
+def _where_check(condition, input, other):
+    d = getattr(condition, "dtype", None)
+    if d is not None and d.name not in ("bool", "uint8"):
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{_TYPE_WORD.get(d.name, d.name.capitalize())}")
+
+
+@op(tensors=("condition", "input", "other"), promote=BINARY, method=False, keep=("condition",), check=_where_check)
 def where(condition, input, other):
     return jnp.where(condition, input, other)
+
+
+def _where_method(self, condition, y):
+    """``Tensor.where(condition, y)`` is ``torch.where(condition, self, y)``."""
+    return where(condition, self, y)
+
+
+Tensor.where = _where_method
 
 
 # ---- unary -----------------------------------------------------------------------------------------------------

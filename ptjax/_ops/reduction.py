@@ -8,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as D
-from .registry import FLOAT, SAME, op
+from .._tensor import Tensor
+from .registry import FLOAT, SAME, TABLE, op
 
 
 def _axes(dim, ndim):
@@ -79,26 +80,31 @@ def _correction(unbiased, correction):
     return 1 if unbiased in (None, True) else 0
 
 
-@op(jit=True)
+def _var_check(input, *args, **kwargs):
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+
+
+@op(jit=True, check=_var_check)
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):  # var(input, unbiased)
         dim, unbiased = None, dim
     return jnp.var(input, axis=_axes(dim, input.ndim), ddof=_correction(unbiased, correction), keepdims=keepdim)
 
 
-@op(jit=True)
+@op(jit=True, check=_var_check)
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     return jnp.std(input, axis=_axes(dim, input.ndim), ddof=_correction(unbiased, correction), keepdims=keepdim)
 
 
-@op(jit=True, method=False)
+@op(jit=True, method=False, check=_var_check)
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return var.op.fn(input, dim, unbiased, keepdim, correction=correction), mean.op.fn(input, dim, keepdim)
 
 
-@op(jit=True, method=False)
+@op(jit=True, method=False, check=_var_check)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return std.op.fn(input, dim, unbiased, keepdim, correction=correction), mean.op.fn(input, dim, keepdim)
 
@@ -118,20 +124,25 @@ def amin(input, dim=(), keepdim=False):
     return jnp.min(input, axis=_axes(dim, input.ndim), keepdims=keepdim)
 
 
+def _arg_reduce(fn, name, input, dim, keepdim):
+    if input.size == 0 and (dim is None or input.ndim == 0 or input.shape[_axes(dim, input.ndim)[0]] == 0):
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is None or input.ndim == 0:
+        if dim is not None:
+            _axes(dim, 0)
+        r = fn(input.reshape(-1)).astype(jnp.int64)
+        return r.reshape((1,) * input.ndim) if keepdim else r
+    return fn(input, axis=_axes(dim, input.ndim)[0], keepdims=keepdim).astype(jnp.int64)
+
+
 @op(jit=True, differentiable=False)
 def argmax(input, dim=None, keepdim=False):
-    if dim is None:
-        r = jnp.argmax(input.reshape(-1))
-        return r.reshape((1,) * input.ndim) if keepdim else r
-    return jnp.argmax(input, axis=_axes(dim, input.ndim)[0], keepdims=keepdim)
+    return _arg_reduce(jnp.argmax, "argmax", input, dim, keepdim)
 
 
 @op(jit=True, differentiable=False)
 def argmin(input, dim=None, keepdim=False):
-    if dim is None:
-        r = jnp.argmin(input.reshape(-1))
-        return r.reshape((1,) * input.ndim) if keepdim else r
-    return jnp.argmin(input, axis=_axes(dim, input.ndim)[0], keepdims=keepdim)
+    return _arg_reduce(jnp.argmin, "argmin", input, dim, keepdim)
 
 
 class _ValuesIndices(tuple):
@@ -157,28 +168,56 @@ def _named(name):
 def _max_min(reduce_, arg, input, dim, keepdim):
     if dim is None:
         return reduce_(input)
-    ax = _axes(dim, input.ndim)
-    ax = ax[0] if ax else 0
+    if input.ndim == 0:
+        _axes(dim, 0)
+        return input, jnp.zeros((), jnp.int64)
+    ax = _axes(dim, input.ndim)[0]
     idx = arg(input, axis=ax, keepdims=True)
-    vals = jnp.take_along_axis(input, idx, axis=ax) if input.ndim else input
-    if not keepdim and input.ndim:
+    vals = jnp.take_along_axis(input, idx, axis=ax)
+    if not keepdim:
         vals, idx = jnp.squeeze(vals, ax), jnp.squeeze(idx, ax)
-    return vals, idx
+    return vals, idx.astype(jnp.int64)
 
 
-@op(tensors=("input", "other"), jit=True, out_fn=_named("max"), grad_name="MaxBackward1")
-def max(input, dim=None, keepdim=False, other=None):
-    """``max(input)``, ``max(input, dim, keepdim)`` → (values, indices), or ``max(input, other)`` (elementwise)."""
-    if other is not None:
-        return jnp.maximum(input, other)
+def _max_min_check(name):
+    def check(input, dim=None, keepdim=False):
+        if dim is None and input.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+                               f"the reduction dim with the 'dim' argument.")
+        if dim is not None and input.ndim and input.shape[_axes(dim, input.ndim)[0]] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {_axes(dim, input.ndim)[0]} to have non-zero size.")
+    return check
+
+
+@op(jit=True, out_fn=_named("max"), grad_name="MaxBackward1", check=_max_min_check("max"))
+def max(input, dim=None, keepdim=False):
+    """``max(input)``, or ``max(input, dim, keepdim)`` → (values, indices); ``max(input, other)`` is ``maximum``."""
     return _max_min(jnp.max, jnp.argmax, input, dim, keepdim)
 
 
-@op(tensors=("input", "other"), jit=True, out_fn=_named("min"), grad_name="MinBackward1")
-def min(input, dim=None, keepdim=False, other=None):
-    if other is not None:
-        return jnp.minimum(input, other)
+@op(jit=True, out_fn=_named("min"), grad_name="MinBackward1", check=_max_min_check("min"))
+def min(input, dim=None, keepdim=False):
     return _max_min(jnp.min, jnp.argmin, input, dim, keepdim)
+
+
+def _binary_form(reduce_op, elementwise):
+    """torch's overloads: a Tensor as the second argument (or ``other=``) means the elementwise op."""
+    def fn(input, *args, **kwargs):
+        if "other" in kwargs:
+            return elementwise(input, kwargs.pop("other"), **kwargs)
+        if args and isinstance(args[0], Tensor):
+            return elementwise(input, *args, **kwargs)
+        return reduce_op(input, *args, **kwargs)
+    fn.__name__, fn.__doc__, fn.op = reduce_op.__name__, reduce_op.__doc__, reduce_op.op
+    return fn
+
+
+def _install_binary_forms():
+    from .pointwise import maximum, minimum
+    for name, el in (("max", maximum), ("min", minimum)):
+        o = TABLE[name]
+        o.public = _binary_form(o.public, el)
+        setattr(Tensor, name, o.public)
 
 
 @op(jit=True, out_fn=_named("median"))
@@ -211,7 +250,13 @@ def count_nonzero(input, dim=None):
     return jnp.count_nonzero(input, axis=_axes(dim, input.ndim)).astype(jnp.int64)
 
 
-@op(jit=True, promote=FLOAT)
+def _norm_check(input, p="fro", dim=None, keepdim=False, dtype=None):
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_short(input.dtype)}")
+
+
+@op(jit=True, promote=FLOAT, check=_norm_check)
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     ax = _axes(dim, input.ndim)
     x = jnp.abs(input)
@@ -230,26 +275,74 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return jnp.sum(x ** p, axis=ax, keepdims=keepdim) ** (1.0 / p)
 
 
-@op(jit=True)
+@op(jit=True, inplace=True)
 def cumsum(input, dim, *, dtype=None):
     return jnp.cumsum(_int_acc(input, dtype), axis=_axes(dim, input.ndim)[0] if input.ndim else None).reshape(
         input.shape)
 
 
-@op(jit=True)
+@op(jit=True, inplace=True)
 def cumprod(input, dim, *, dtype=None):
     return jnp.cumprod(_int_acc(input, dtype), axis=_axes(dim, input.ndim)[0] if input.ndim else None).reshape(
         input.shape)
 
 
-@op(jit=True, differentiable=True, out_fn=_named("cummax"))
-def cummax(input, dim):
+def _cum_extreme(scan, input, dim):
+    if input.ndim == 0:
+        _axes(dim, 0)
+        return input, jnp.zeros((), jnp.int64)
     ax = _axes(dim, input.ndim)[0]
-    vals = jax.lax.cummax(input, axis=ax)
-    n = input.shape[ax]
-    pos = jnp.arange(n).reshape([-1 if i == ax else 1 for i in range(input.ndim)])
+    vals = scan(input, axis=ax)
+    pos = jnp.arange(input.shape[ax]).reshape([-1 if i == ax else 1 for i in range(input.ndim)])
+    # the index of the running extreme; among equal values the latest, as torch
     idx = jax.lax.cummax(jnp.where(input == vals, pos, 0), axis=ax)
-    return vals, idx.astype(jnp.int64)
+    # the values, differentiably: gather the input at the indices (the gradient flows to the chosen element)
+    return jnp.take_along_axis(input, idx, axis=ax), idx.astype(jnp.int64)
+
+
+@op(jit=True, out_fn=_named("cummax"))
+def cummax(input, dim):
+    return _cum_extreme(jax.lax.cummax, input, dim)
+
+
+@op(jit=True, out_fn=_named("cummin"))
+def cummin(input, dim):
+    return _cum_extreme(jax.lax.cummin, input, dim)
+
+
+def _logcumsumexp_check(input, dim):
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{_short(input.dtype)}\'')
+
+
+@op(jit=True, check=_logcumsumexp_check)
+def logcumsumexp(input, dim):
+    if input.ndim == 0:
+        _axes(dim, 0)
+        return input
+    ax = _axes(dim, input.ndim)[0]
+    return jax.lax.cumlogsumexp(input, axis=ax)
+
+
+class _MinMax(tuple):
+    """torch.return_types.aminmax: ``.min`` and ``.max``."""
+
+    def __new__(cls, mn, mx):
+        return super().__new__(cls, (mn, mx))
+
+    min = property(lambda self: self[0])
+    max = property(lambda self: self[1])
+
+    def __repr__(self):
+        return f"torch.return_types.aminmax(\nmin={self[0]!r},\nmax={self[1]!r})"
+
+
+@op(jit=True, out_fn=lambda outs: _MinMax(*outs))
+def aminmax(input, *, dim=None, keepdim=False):
+    ax = None if dim is None else _axes(dim, input.ndim)
+    if dim is None and keepdim:
+        return (jnp.min(input).reshape((1,) * input.ndim), jnp.max(input).reshape((1,) * input.ndim))
+    return jnp.min(input, axis=ax, keepdims=keepdim), jnp.max(input, axis=ax, keepdims=keepdim)
 
 
 @op(jit=True, out_fn=_named("sort"))
@@ -286,3 +379,6 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if not keepdim:
         vals, idx = jnp.squeeze(vals, ax), jnp.squeeze(idx, ax)
     return vals, idx.astype(jnp.int64)
+
+
+_install_binary_forms()

@@ -202,6 +202,26 @@ def chunk(input, chunks, dim=0):
     return split.op.fn(input, size if size else 1, d) if input.shape[d] else (input,)
 
 
+@op(view=True, grad_name="SplitBackward0")
+def tensor_split(input, indices_or_sections, dim=0):
+    """Split into ``sections`` near-equal views (the first ``n % sections`` one larger), or at ``indices``."""
+    d = _axes(dim, input.ndim)[0]
+    n = input.shape[d]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        sizes = [n // k + 1] * (n % k) + [n // k] * (k - n % k)
+        bounds, acc = [], 0
+        for sz in sizes:
+            bounds.append((acc, acc + sz))
+            acc += sz
+    else:
+        cuts = [0] + [builtins.min(builtins.max(c if c >= 0 else c + n, 0), n) for c in indices_or_sections] + [n]
+        bounds = [(a, builtins.max(a, b)) for a, b in zip(cuts[:-1], cuts[1:])]
+    return tuple(jax.lax.slice_in_dim(input, a, b, axis=d) for a, b in bounds)
+
+
 @op(view=True)
 def unbind(input, dim=0):
     d = _axes(dim, input.ndim)[0]
@@ -318,9 +338,52 @@ def tile(input, dims):
     return jnp.tile(input, dims)
 
 
-@op(jit=True)
+@op("repeat_interleave", jit=True, grad_name="RepeatInterleaveBackward0")
+def _repeat_interleave_int(input, repeats, dim=None):
+    x = input.reshape(-1) if dim is None else input
+    return jnp.repeat(x, repeats, axis=0 if dim is None else _axes(dim, input.ndim)[0])
+
+
+@op(tensors=("input", "repeats"), keep=("repeats",), jit=True, method=False, function=False,
+    grad_name="RepeatInterleaveBackward0")
+def _repeat_interleave_tensor(input, repeats, dim, total):
+    x = input.reshape(-1) if dim is None else input
+    return jnp.repeat(x, repeats, axis=0 if dim is None else _axes(dim, input.ndim)[0], total_repeat_length=total)
+
+
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
-    return jnp.repeat(input.reshape(-1) if dim is None else input, repeats, axis=0 if dim is None else dim)
+    """``repeat_interleave(input, repeats, dim)``; ``repeat_interleave(repeats)`` gives the repeated indices."""
+    from .._tensor import Tensor
+    from .creation import arange
+    if repeats is None:  # torch.repeat_interleave(repeats)
+        input, repeats = arange(input.shape[0]), input
+    if isinstance(repeats, Tensor):
+        if repeats.ndim == 0 or (repeats.numel() == 1 and (dim is None or input.ndim == 0 or
+                                                            input.shape[_axes(dim, input.ndim)[0]] != 1)):
+            repeats = int(repeats.reshape(()).item())
+        else:
+            if repeats.ndim != 1:
+                raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+            n = input.numel() if dim is None else input.shape[_axes(dim, input.ndim)[0]]
+            if repeats.shape[0] != n:
+                raise RuntimeError("repeats must have the same size as input along dim, but got repeats.size(0) = "
+                                   f"{repeats.shape[0]} and input.size({0 if dim is None else dim}) = {n}")
+            total = output_size if output_size is not None else int(repeats.sum().item())
+            return _repeat_interleave_tensor(input, repeats, dim, total)
+    return _repeat_interleave_int(input, int(repeats), dim)
+
+
+def _install_repeat_interleave():
+    """The op-table entry ``repeat_interleave`` (integer repeats) is reached through this wrapper."""
+    from .._tensor import Tensor
+    from .registry import TABLE
+    repeat_interleave.op = TABLE["repeat_interleave"]
+    TABLE["repeat_interleave"].public = repeat_interleave
+    Tensor.repeat_interleave = lambda self, repeats=None, dim=None, *, output_size=None: repeat_interleave(
+        self, repeats, dim, output_size=output_size)
+
+
+_install_repeat_interleave()
 
 
 @op(jit=True)
@@ -335,12 +398,12 @@ def roll(input, shifts, dims=None):
     return jnp.roll(input, shifts, dims)
 
 
-@op(jit=True)
+@op(jit=True, inplace=True)
 def tril(input, diagonal=0):
     return jnp.tril(input, diagonal)
 
 
-@op(jit=True)
+@op(jit=True, inplace=True)
 def triu(input, diagonal=0):
     return jnp.triu(input, diagonal)
 
@@ -357,3 +420,42 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     i = jnp.arange(input.shape[-1])
     r, c = (i, i + offset) if offset >= 0 else (i - offset, i)
     return out.at[..., r, c].set(input)
+
+
+# ---- in-place metadata changes (``squeeze_``, ``unsqueeze_``) -----------------------------------------------------
+
+def _metadata_inplace(view_op, reorders=False):
+    """``x.squeeze_()``, ``x.t_()`` …: ``x`` takes the view's shape (and, for a view, its layout).
+
+    For a view, and for ops that keep the element order (squeeze/unsqueeze), storage is untouched, as in torch.
+    A storage owner cannot take a transposed layout in ptjax's storage model: ``t_``/``transpose_`` on one
+    re-lays its storage out contiguously in the new order (values, shape and later writes are as in torch; its
+    strides read as contiguous, and views taken from it *before* the call no longer alias it).
+    """
+    def method_(self, *args, **kwargs):
+        from .dispatch import check_inplace
+        check_inplace(self)
+        res = view_op(self, *args, **kwargs)
+        if self._base is None:
+            self._data = res._value
+        else:
+            spec = res._spec()
+            self._data, self._view, self._bver = res._value, spec, self._base._version
+        if res._grad_fn is not None:
+            self._grad_fn, self._out_idx = res._grad_fn, res._out_idx
+        return self
+    method_.__name__ = view_op.__name__ + "_"
+    return method_
+
+
+def _install_metadata_inplace():
+    from .._tensor import Tensor
+    Tensor.squeeze_ = _metadata_inplace(squeeze)
+    Tensor.unsqueeze_ = _metadata_inplace(unsqueeze)
+    Tensor.t_ = _metadata_inplace(t, reorders=True)
+    Tensor.transpose_ = _metadata_inplace(transpose, reorders=True)
+    Tensor.swapaxes_ = _metadata_inplace(swapaxes, reorders=True)
+    Tensor.swapdims_ = _metadata_inplace(swapdims, reorders=True)
+
+
+_install_metadata_inplace()
