@@ -88,7 +88,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if isinstance(data, (np.ndarray, np.generic)):
         src = np.asarray(data)
         D.from_numpy_dtype(src.dtype)
-        a = src.astype(dtype.np) if dtype is not None else src
+        # always a private copy: jax.device_put aliases aligned host memory on CPU, and torch.tensor copies
+        a = src.astype(dtype.np) if dtype is not None else src.copy()
     else:
         inferred = _infer_dtype(data)
         a = _to_numpy(data, dtype or inferred)
