@@ -514,8 +514,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         deadline = time.monotonic() + self._timeout if self._timeout > 0 else None
         while True:
             readers = {self._readers[i]: i for i in range(self._num_workers) if self._reader_open[i]}
-            sentinels = {self._workers[i].sentinel: i for i in range(self._num_workers)
-                         if self._workers_status[i] and self._reader_open[i]}
+            sentinels = {self._workers[i].sentinel: i for i in range(self._num_workers) if self._workers_status[i]}
             if not readers:
                 raise RuntimeError("DataLoader worker processes exited unexpectedly")
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -531,9 +530,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                     try:
                         data, buffers = _worker._recv_message(r, self._sockets[i])
                     except (EOFError, OSError, RuntimeError):
+                        # end of stream: everything it sent has been read. Raise now, even if another
+                        # worker's batch is ready in this same round (returning that would forget the death)
                         self._reader_open[i] = False
                         if self._workers_status[i]:
-                            dead.append(i)
+                            self._raise_worker_death([i])
                         continue
                     try:
                         epoch, task, kind, payload = pickle.loads(data, buffers=buffers)
@@ -545,7 +546,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                     return i, task, kind, payload
                 else:
                     i = sentinels[r]
-                    if not self._readers[i].poll():  # read what it sent before dying first
+                    # read what it sent before dying first (its reader is in this round or the next)
+                    if not self._reader_open[i] or not self._readers[i].poll():
                         dead.append(i)
             if dead:
                 self._raise_worker_death(sorted(set(dead)))

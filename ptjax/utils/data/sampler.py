@@ -68,12 +68,10 @@ class RandomSampler(Sampler):
         n = len(self.data_source)
         g = _seeded_generator(self.generator)
         if self.replacement:
-            # fixed-size chunks: one compiled shape for the draws
-            for _ in range(self.num_samples // 32):
-                yield from randint(high=n, size=(32,), dtype=int64, generator=g).tolist()
-            rest = self.num_samples % 32
-            if rest:
-                yield from randint(high=n, size=(rest,), dtype=int64, generator=g).tolist()
+            # fixed-size chunks of 32 (the last one cut): one compiled shape for every draw
+            for start in range(0, self.num_samples, 32):
+                chunk = randint(high=n, size=(32,), dtype=int64, generator=g).tolist()
+                yield from chunk[:self.num_samples - start]
         else:
             for _ in range(self.num_samples // n):
                 yield from randperm(n, generator=g).tolist()
