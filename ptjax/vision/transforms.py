@@ -12,6 +12,7 @@ import random
 import numpy as np
 
 import ptjax
+from ptjax._ops.registry import op
 from ptjax._tensor import Tensor
 
 try:
@@ -91,28 +92,43 @@ class ToPILImage:
 
 
 class Normalize:
-    """(tensor - mean) / std per channel, on a (..., C, H, W) float tensor."""
+    """(tensor - mean) / std per channel, on a (..., C, H, W) float tensor.
+
+    One compiled call per image: mean and std become arrays once per dtype (not per call), as this runs per
+    sample in a data pipeline.
+    """
 
     def __init__(self, mean, std, inplace=False):
         self.mean, self.std, self.inplace = mean, std, inplace
         if any(s == 0 for s in np.atleast_1d(std)):
             raise ValueError(f"std evaluated to zero after conversion to {ptjax.float32}, leading to division by zero.")
+        self._consts = {}
+
+    def _arrays(self, np_dtype):
+        c = self._consts.get(np_dtype)
+        if c is None:
+            c = self._consts[np_dtype] = tuple(
+                ptjax.tensor(np.asarray(v, dtype=np_dtype).reshape(-1, 1, 1)) for v in (self.mean, self.std))
+        return c
 
     def __call__(self, tensor):
         if not isinstance(tensor, Tensor):
             raise TypeError(f"Input tensor should be a torch tensor. Got {type(tensor)}.")
         if not tensor.is_floating_point():
             raise TypeError(f"Input tensor should be a float tensor. Got {tensor.dtype}.")
-        shape = (-1, 1, 1)
-        mean = ptjax.tensor(np.asarray(self.mean, dtype=tensor.dtype.np)).view(shape)
-        std = ptjax.tensor(np.asarray(self.std, dtype=tensor.dtype.np)).view(shape)
-        out = (tensor - mean) / std
+        mean, std = self._arrays(tensor.dtype.np)
+        out = _normalize(tensor, mean, std)
         if self.inplace:
             return tensor.copy_(out)
         return out
 
     def __repr__(self):
         return f"Normalize(mean={self.mean}, std={self.std})"
+
+
+@op(tensors=("input", "mean", "std"), jit=True, method=False, function=False)
+def _normalize(input, mean, std):
+    return (input - mean) / std
 
 
 class Lambda:
