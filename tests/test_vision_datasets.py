@@ -188,8 +188,9 @@ def test_mnist_fake_raw(tmp_path):
     assert ds.raw_folder == os.path.join(str(tmp_path), "MNIST", "raw") == raw
     assert ds.processed_folder == os.path.join(str(tmp_path), "MNIST", "processed")
     assert len(ds) == 20
-    assert isinstance(ds.data, np.ndarray) and ds.data.dtype == np.uint8 and ds.data.shape == (20, 28, 28)
-    assert isinstance(ds.targets, np.ndarray) and ds.targets.dtype == np.int64
+    import ptjax
+    assert isinstance(ds.data, ptjax.Tensor) and ds.data.dtype is ptjax.uint8 and ds.data.shape == (20, 28, 28)
+    assert isinstance(ds.targets, ptjax.Tensor) and ds.targets.dtype is ptjax.int64
     np.testing.assert_array_equal(ds.data, ref["train"][0])
     np.testing.assert_array_equal(ds.targets, ref["train"][1])
     img, target = ds[3]

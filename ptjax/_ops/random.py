@@ -27,7 +27,9 @@ class Generator:
     def manual_seed(self, seed):
         seed = int(seed)
         self._seed = seed
-        self._key = jax.random.key_data(jax.random.key(seed & 0xFFFFFFFFFFFFFFFF))
+        seed &= 0xFFFFFFFFFFFFFFFF
+        # JAX's threefry key for a 64-bit seed, built in NumPy: no compilation at ``import ptjax``
+        self._key = np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32)
         return self
 
     def seed(self):
