@@ -32,8 +32,7 @@ def both(name):
 
 # ---- linear ----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("xshape", [(5,), (4, 5), (2, 3, 5)])
-@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("xshape,bias", [((5,), False), ((4, 5), True), ((2, 3, 5), True)])
 def test_linear(xshape, bias):
     args = [randn(*xshape), randn(3, 5)] + ([randn(3)] if bias else [])
     compare(*both("linear"), *args)
@@ -66,7 +65,8 @@ SPECIAL = np.array([-30.0, -6.0, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 6.0, 25.0
 
 
 def act_input():
-    return np.concatenate([SPECIAL, randn(20) * 3]).astype(np.float32)
+    """(4, 8): the same shape as the activation-layer tests, so the two files share compiled kernels."""
+    return np.concatenate([SPECIAL, np.random.default_rng(5).standard_normal(20) * 3]).astype(np.float32).reshape(4, 8)
 
 
 @pytest.mark.parametrize("name,kwargs", [
@@ -85,9 +85,9 @@ def test_threshold():
     compare(*both("threshold"), act_input(), 1.0, 20.0)
 
 
-@pytest.mark.parametrize("name,args", [("relu", ()), ("leaky_relu", (0.1,)), ("elu", (1.0,)), ("hardtanh", (-1, 1)),
-                                       ("relu6", ()), ("silu", ()), ("mish", ()), ("selu", ()), ("celu", (1.0,)),
-                                       ("threshold", (0.5, -2.0)), ("hardswish", ()), ("hardsigmoid", ())])
+@pytest.mark.parametrize("name,args", [("relu", ()), ("leaky_relu", (0.01,)), ("elu", (1.0,)), ("hardtanh", (-1, 1)),
+                                       ("relu6", ()), ("silu", ()), ("mish", ()), ("selu", ()), ("celu", (2.0,)),
+                                       ("threshold", (1.0, 20.0)), ("hardswish", ()), ("hardsigmoid", ())])
 def test_activation_inplace(name, args):
     x = act_input()
     p, t = ptjax.tensor(x), torch.tensor(x)
@@ -120,7 +120,7 @@ def test_gelu_bad_approximate():
 
 
 def test_rrelu_training_slopes_in_range():
-    x = -np.abs(randn(1000)) - 0.1
+    x = -np.abs(randn(4, 8)) - 0.1
     y = to_np(F.rrelu(ptjax.tensor(x), 0.1, 0.3, training=True))
     slope = y / x
     assert slope.min() >= 0.1 - 1e-6 and slope.max() <= 0.3 + 1e-6 and slope.std() > 0.01
@@ -128,8 +128,7 @@ def test_rrelu_training_slopes_in_range():
 
 # ---- softmax family --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
-@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("name,dim", [("softmax", 0), ("softmax", -1), ("log_softmax", 1), ("softmin", 1)])
 def test_softmax(name, dim):
     compare(*both(name), randn(3, 4, 5) * 5, dim=dim, atol=1e-5)
 
@@ -146,7 +145,7 @@ def test_softmax_dtype_and_methods():
     assert ptjax.tensor(x, requires_grad=True).log_softmax(1).grad_fn.name() == "LogSoftmaxBackward0"
 
 
-@pytest.mark.parametrize("ndim", [1, 2, 3, 4])
+@pytest.mark.parametrize("ndim", [1, 2, 3])
 def test_softmax_implicit_dim_warns(ndim):
     x = randn(*([3] * ndim))
     with pytest.warns(UserWarning, match="Implicit dimension choice for softmax") as w:
@@ -253,12 +252,10 @@ def test_one_hot():
 # ---- pad -------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("shape,pad,mode,value", [
-    ((2, 3), (1, 2), "constant", None), ((2, 3, 4), (1, 1, 2, 0), "constant", 1.5), ((2, 3, 4), (-1, 2), "constant", 0),
+    ((2, 3, 4), (1, 1, 2, 0), "constant", 1.5), ((2, 3, 4), (-1, 2), "constant", None),
     ((2, 3, 4, 5), (1, 0, 2, 1, 1, 1), "constant", None), ((2, 3, 5), (2, 1), "reflect", None),
-    ((2, 3, 4, 5), (1, 2, 3, 1), "reflect", None), ((1, 2, 3, 4, 5), (1, 1, 2, 1, 1, 2), "reflect", None),
-    ((2, 3, 5), (2, 3), "replicate", None), ((2, 3, 4, 5), (1, 2, 3, 1), "replicate", None),
-    ((1, 2, 3, 4, 5), (1, 1, 2, 1, 1, 2), "replicate", None), ((2, 3, 5), (2, 3), "circular", None),
-    ((2, 3, 4, 5), (1, 2, 3, 1), "circular", None), ((3, 5), (2, 1), "reflect", None),
+    ((2, 3, 4, 5), (1, 2, 3, 1), "reflect", None), ((1, 2, 3, 4, 5), (1, 1, 2, 1, 1, 2), "replicate", None),
+    ((2, 3, 5), (2, 3), "replicate", None), ((2, 3, 4, 5), (1, 2, 3, 1), "circular", None),
 ])
 def test_pad(shape, pad, mode, value):
     compare(*both("pad"), randn(*shape), pad, mode=mode, value=value)
@@ -282,7 +279,6 @@ def test_normalize(p, dim):
 
 
 def test_cosine_similarity_and_pairwise_distance():
-    compare(*both("cosine_similarity"), randn(4, 5), randn(4, 5), atol=1e-5)
     compare(*both("cosine_similarity"), randn(4, 5), randn(1, 5), dim=1, atol=1e-5)
     # eps: each norm is clamped separately (values only: float32 cancellation makes these gradients noise)
     compare(*both("cosine_similarity"), np.array([[1e-5, 0.0]], np.float32), np.array([[1e-5, 0.0]], np.float32),
@@ -290,8 +286,7 @@ def test_cosine_similarity_and_pairwise_distance():
     compare(*both("cosine_similarity"), np.array([[1e-10, 0.0]], np.float32), np.array([[1.0, 0.0]], np.float32),
             grad=False)
     compare(*both("pairwise_distance"), randn(4, 5), randn(4, 5), atol=1e-5)
-    compare(*both("pairwise_distance"), randn(4, 5), randn(4, 5), p=1.0, keepdim=True, atol=1e-5)
-    compare(*both("pairwise_distance"), randn(4, 5), randn(4, 5), p=3.0, atol=1e-5)
+    compare(*both("pairwise_distance"), randn(4, 5), randn(4, 5), p=3.0, keepdim=True, atol=1e-5)
     compare(*both("pdist"), randn(5, 3), atol=1e-5)
 
 
@@ -300,26 +295,28 @@ def test_cosine_similarity_and_pairwise_distance():
 RED = ["mean", "sum", "none"]
 
 
-@pytest.mark.parametrize("reduction", RED)
-@pytest.mark.parametrize("kwargs", [{}, {"ignore_index": 1}, {"weight": "w"}, {"weight": "w", "ignore_index": 2},
-                                    {"label_smoothing": 0.2}, {"label_smoothing": 0.1, "weight": "w"},
-                                    {"label_smoothing": 0.3, "weight": "w", "ignore_index": 0}])
+@pytest.mark.parametrize("reduction,kwargs", [
+    ("mean", {}), ("sum", {}), ("none", {}), ("mean", {"ignore_index": 1}), ("mean", {"weight": "w"}),
+    ("mean", {"weight": "w", "ignore_index": 2}), ("mean", {"label_smoothing": 0.2}),
+    ("none", {"label_smoothing": 0.1, "weight": "w"}),
+    ("mean", {"label_smoothing": 0.3, "weight": "w", "ignore_index": 0}),
+    ("sum", {"label_smoothing": 0.3, "weight": "w", "ignore_index": 0})])
 def test_cross_entropy_indices(reduction, kwargs):
     kwargs = {k: (NoGrad(rand(5)) if v == "w" else v) for k, v in kwargs.items()}
     target = np.array([0, 1, 4, 2, 1, 3], np.int64)
     compare(*both("cross_entropy"), randn(6, 5), NoGrad(target), reduction=reduction, atol=1e-5, **kwargs)
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"ignore_index": 1}, {"label_smoothing": 0.2, "weight": "w"}])
+@pytest.mark.parametrize("kwargs", [{"ignore_index": 1}, {"label_smoothing": 0.2, "weight": "w"}])
 def test_cross_entropy_spatial_and_unbatched(kwargs):
     kwargs = {k: (NoGrad(rand(4)) if v == "w" else v) for k, v in kwargs.items()}
     compare(*both("cross_entropy"), randn(2, 4, 3, 3), NoGrad(ints(4, 2, 3, 3)), atol=1e-5, **kwargs)
     compare(*both("cross_entropy"), randn(4), NoGrad(np.array(2, np.int64)), atol=1e-5, **kwargs)
 
 
-@pytest.mark.parametrize("reduction", RED)
-@pytest.mark.parametrize("kwargs", [{}, {"weight": "w"}, {"label_smoothing": 0.25}, {"label_smoothing": 0.1,
-                                                                                      "weight": "w"}])
+@pytest.mark.parametrize("reduction,kwargs", [("mean", {}), ("sum", {"weight": "w"}),
+                                              ("none", {"label_smoothing": 0.25}),
+                                              ("mean", {"label_smoothing": 0.1, "weight": "w"})])
 def test_cross_entropy_probabilities(reduction, kwargs):
     kwargs = {k: (NoGrad(rand(5)) if v == "w" else v) for k, v in kwargs.items()}
     probs = R.dirichlet(np.ones(5), size=6).astype(np.float32)
@@ -348,42 +345,43 @@ def test_cross_entropy_errors():
     same_error(*nll, randn(3, 5, 2, 2), np.array([1, 2, 3]))
 
 
-@pytest.mark.parametrize("reduction", RED)
-@pytest.mark.parametrize("kwargs", [{}, {"ignore_index": 0}, {"weight": "w"}])
+@pytest.mark.parametrize("reduction,kwargs", [("mean", {}), ("sum", {"ignore_index": 0}), ("none", {"weight": "w"}),
+                                              ("mean", {"weight": "w", "ignore_index": 0})])
 def test_nll_loss(reduction, kwargs):
     kwargs = {k: (NoGrad(rand(5)) if v == "w" else v) for k, v in kwargs.items()}
     compare(*both("nll_loss"), randn(6, 5), NoGrad(np.array([0, 1, 4, 2, 1, 3], np.int64)), reduction=reduction,
             **kwargs)
-    compare(*both("nll_loss"), randn(2, 5, 3), NoGrad(ints(5, 2, 3)), reduction=reduction, **kwargs)
+    if reduction == "mean":
+        compare(*both("nll_loss"), randn(2, 5, 3), NoGrad(ints(5, 2, 3)), reduction=reduction, **kwargs)
 
 
 def test_legacy_size_average_reduce():
     x, y = randn(4, 3), randn(4, 3)
-    for sa, rd in [(False, None), (None, False), (True, True)]:
+    for sa, rd in [(False, None), (None, False)]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             compare(*both("mse_loss"), x, y, size_average=sa, reduce=rd)
 
 
-@pytest.mark.parametrize("name,kwargs", [
-    ("mse_loss", {}), ("l1_loss", {}), ("smooth_l1_loss", {}), ("smooth_l1_loss", {"beta": 0.5}),
-    ("smooth_l1_loss", {"beta": 0.0}), ("huber_loss", {}), ("huber_loss", {"delta": 0.3}),
-    ("soft_margin_loss", {}),
+@pytest.mark.parametrize("name,kwargs,reduction", [
+    ("mse_loss", {}, "mean"), ("mse_loss", {}, "sum"), ("mse_loss", {}, "none"), ("l1_loss", {}, "mean"),
+    ("l1_loss", {}, "none"), ("smooth_l1_loss", {}, "mean"), ("smooth_l1_loss", {"beta": 0.5}, "none"),
+    ("smooth_l1_loss", {"beta": 0.0}, "sum"), ("huber_loss", {}, "mean"), ("huber_loss", {"delta": 0.3}, "none"),
+    ("soft_margin_loss", {}, "mean"),
 ])
-@pytest.mark.parametrize("reduction", RED)
 def test_pointwise_losses(name, kwargs, reduction):
-    x, y = randn(4, 5), randn(4, 5)
+    x, y = randn(4, 6), randn(4, 6)
     y[0, :2] = x[0, :2]  # exact ties: torch's gradient at |d| == 0
     if name == "soft_margin_loss":  # torch: not differentiable w.r.t. target
         y = NoGrad(np.sign(y).astype(np.float32))
     compare(*both(name), x, y, reduction=reduction, atol=1e-5, **kwargs)
 
 
-@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
-@pytest.mark.parametrize("reduction", RED)
+@pytest.mark.parametrize("name,reduction", [("mse_loss", "mean"), ("l1_loss", "mean"), ("huber_loss", "mean"),
+                                            ("mse_loss", "none"), ("huber_loss", "sum")])
 def test_weighted_pointwise_losses(name, reduction):
-    compare(*both(name), randn(4, 5), randn(4, 5), reduction=reduction, weight=NoGrad(rand(4, 5)), atol=1e-5)
-    same_error(*both(name), randn(4, 5), randn(4, 5), weight=rand(5))
+    compare(*both(name), randn(4, 6), randn(4, 6), reduction=reduction, weight=NoGrad(rand(4, 6)), atol=1e-5)
+    same_error(*both(name), randn(4, 6), randn(4, 6), weight=rand(6))
 
 
 def test_broadcast_warning():
@@ -393,25 +391,24 @@ def test_broadcast_warning():
     assert p.shape == ()
 
 
-@pytest.mark.parametrize("reduction", RED)
-@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction,weighted", [("mean", False), ("none", False), ("sum", True)])
 def test_binary_cross_entropy(reduction, weighted):
-    kw = {"weight": NoGrad(rand(4, 3))} if weighted else {}
-    x = rand(4, 3)
+    kw = {"weight": NoGrad(rand(4, 6))} if weighted else {}
+    x = rand(4, 6)
     x[0, 0], x[0, 1] = 0.0, 1.0  # log clamped to -100
-    t = rand(4, 3)
+    t = rand(4, 6)
     t[1] = np.round(t[1])
     compare(*both("binary_cross_entropy"), x, t, reduction=reduction, rtol=1e-4, atol=1e-4, **kw)
 
 
-@pytest.mark.parametrize("reduction", RED)
-@pytest.mark.parametrize("kwargs", [{}, {"weight": "w"}, {"pos_weight": "pw"}, {"weight": "w", "pos_weight": "pw"}])
+@pytest.mark.parametrize("reduction,kwargs", [("mean", {}), ("none", {"weight": "w"}), ("sum", {"pos_weight": "pw"}),
+                                              ("mean", {"weight": "w", "pos_weight": "pw"})])
 def test_bce_with_logits(reduction, kwargs):
-    kwargs = {k: NoGrad(rand(4, 3) if v == "w" else rand(3) * 3) for k, v in kwargs.items()}
-    x = randn(4, 3) * 4
+    kwargs = {k: NoGrad(rand(4, 6) if v == "w" else rand(6) * 3) for k, v in kwargs.items()}
+    x = randn(4, 6) * 4
     x[0, 0] = 0.0
     x[0, 1] = 60.0
-    compare(*both("binary_cross_entropy_with_logits"), x, rand(4, 3), reduction=reduction, atol=1e-5, **kwargs)
+    compare(*both("binary_cross_entropy_with_logits"), x, rand(4, 6), reduction=reduction, atol=1e-5, **kwargs)
 
 
 def test_bce_errors():
@@ -420,8 +417,8 @@ def test_bce_errors():
     same_error(*both("binary_cross_entropy_with_logits"), rand(3, 1), rand(3))
 
 
-@pytest.mark.parametrize("reduction", ["sum", "none", "batchmean", "mean"])
-@pytest.mark.parametrize("log_target", [False, True])
+@pytest.mark.parametrize("reduction,log_target", [("sum", False), ("none", True), ("batchmean", False),
+                                                  ("mean", True)])
 def test_kl_div(reduction, log_target):
     x = np.log(R.dirichlet(np.ones(5), size=4)).astype(np.float32)
     t = R.dirichlet(np.ones(5), size=4).astype(np.float32)
@@ -438,26 +435,24 @@ def test_kl_div_mean_warns():
         F.kl_div(ptjax.tensor(randn(2, 3)), ptjax.tensor(rand(2, 3)))
 
 
-@pytest.mark.parametrize("reduction", RED)
-def test_other_losses(reduction):
-    kw = {"reduction": reduction}
-    compare(*both("poisson_nll_loss"), randn(4, 3), NoGrad(rand(4, 3) * 3), atol=1e-5, **kw)
+def test_other_losses():
+    red = iter(RED * 6)
+
+    def kw():
+        return {"reduction": next(red)}
+    compare(*both("poisson_nll_loss"), randn(4, 3), NoGrad(rand(4, 3) * 3), atol=1e-5, **kw())
     compare(*both("poisson_nll_loss"), rand(4, 3) + 0.1, NoGrad(rand(4, 3) * 3), log_input=False, full=True,
-            atol=1e-5, **kw)
-    compare(*both("gaussian_nll_loss"), randn(4, 3), randn(4, 3), rand(4, 3), atol=1e-5, **kw)
-    compare(*both("gaussian_nll_loss"), randn(4, 3), randn(4, 3), rand(4, 1), full=True, atol=1e-5, **kw)
+            atol=1e-5, **kw())
+    compare(*both("gaussian_nll_loss"), randn(4, 3), randn(4, 3), rand(4, 1), full=True, atol=1e-5, **kw())
     sign = NoGrad(np.sign(randn(6)).astype(np.float32))
-    compare(*both("margin_ranking_loss"), randn(6), randn(6), sign, margin=0.3, **kw)
-    compare(*both("hinge_embedding_loss"), randn(6), sign, margin=0.5, **kw)
-    compare(*both("cosine_embedding_loss"), randn(6, 4), randn(6, 4), sign, margin=0.2, atol=1e-5, **kw)
-    compare(*both("triplet_margin_loss"), randn(6, 4), randn(6, 4), randn(6, 4), atol=1e-5, **kw)
-    compare(*both("triplet_margin_loss"), randn(6, 4), randn(6, 4), randn(6, 4), p=1, swap=True, atol=1e-5, **kw)
+    compare(*both("margin_ranking_loss"), randn(6), randn(6), sign, margin=0.3, **kw())
+    compare(*both("hinge_embedding_loss"), randn(6), sign, margin=0.5, **kw())
+    compare(*both("cosine_embedding_loss"), randn(6, 4), randn(6, 4), sign, margin=0.2, atol=1e-5, **kw())
+    compare(*both("triplet_margin_loss"), randn(6, 4), randn(6, 4), randn(6, 4), p=1, swap=True, atol=1e-5, **kw())
     labels = NoGrad((rand(6, 4) > 0.5).astype(np.float32))
-    compare(*both("multilabel_soft_margin_loss"), randn(6, 4), labels, atol=1e-5, **kw)
-    compare(*both("multilabel_soft_margin_loss"), randn(6, 4), labels, weight=NoGrad(rand(4)), atol=1e-5, **kw)
-    compare(*both("multi_margin_loss"), randn(6, 4), NoGrad(ints(4, 6)), atol=1e-5, **kw)
+    compare(*both("multilabel_soft_margin_loss"), randn(6, 4), labels, weight=NoGrad(rand(4)), atol=1e-5, **kw())
     compare(*both("multi_margin_loss"), randn(6, 4), NoGrad(ints(4, 6)), p=2, margin=0.5, weight=NoGrad(rand(4)),
-            atol=1e-5, **kw)
+            atol=1e-5, **kw())
 
 
 def test_loss_grad_fn_names():

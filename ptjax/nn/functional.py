@@ -6,6 +6,7 @@ values (class indices out of range), which torch also does on the host.
 """
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -638,11 +639,6 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 # ---- embedding, one_hot ----------------------------------------------------------------------------------------
 
-@jax.jit
-def _minmax(a):
-    return jnp.stack([jnp.min(a), jnp.max(a)]).astype(jnp.int64)
-
-
 def _traced(a):
     return isinstance(a, jax.core.Tracer)
 
@@ -651,7 +647,8 @@ def _index_range(a):
     """(min, max) of an index array, read on the host like torch's CPU checks; (0, -1) when empty or traced."""
     if a.size == 0 or _traced(a):
         return 0, -1
-    lo, hi = np.asarray(_minmax(a)).tolist()
+    h = np.asarray(a)  # index checks read the (small) index array on the host: no compile per shape
+    lo, hi = int(h.min()), int(h.max())
     return lo, hi
 
 
@@ -679,14 +676,18 @@ def _embedding(input, weight, padding_idx=None, scale_grad_by_freq=False):
     return out
 
 
+@functools.partial(jax.jit, static_argnums=(3,))
+def _renormed(w, idx, max_norm, norm_type):
+    used = jnp.zeros((w.shape[0],), bool).at[idx.reshape(-1)].set(True)
+    norms = jnp.sum(jnp.abs(w) ** norm_type, axis=1) ** (1.0 / norm_type)
+    scale = jnp.where(used & (norms > max_norm), max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
+    return w * scale[:, None]
+
+
 def _embedding_renorm_(weight, input, max_norm, norm_type):
+    """torch.embedding_renorm_: rows referenced by ``input`` with norm above ``max_norm`` are rescaled in place."""
     with no_grad():
-        idx = jnp.unique(input._value.reshape(-1))
-        w = weight._value
-        rows = w[idx]
-        norms = jnp.sum(jnp.abs(rows) ** norm_type, axis=1) ** (1.0 / norm_type)
-        scale = jnp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
-        weight._write(w.at[idx].set(rows * scale[:, None]))
+        weight._write(_renormed(weight._value, input._value, np.asarray(float(max_norm)), float(norm_type)))
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
@@ -884,19 +885,13 @@ def _nll_check(input, target, weight, ignore_index, reduction):
     _check_targets(target._value, c, ignore_index)
 
 
-@jax.jit
-def _first_bad_target(t, c, ignore):
-    bad = ((t < 0) | (t >= c)) & (t != ignore)
-    return jnp.stack([jnp.any(bad).astype(jnp.int64), jnp.where(bad, t, 0).reshape(-1)[jnp.argmax(bad.reshape(-1))]
-                      .astype(jnp.int64)])
-
-
 def _check_targets(t, c, ignore_index):
     if t.size == 0 or _traced(t):
         return
-    any_bad, value = np.asarray(_first_bad_target(t, c, ignore_index)).tolist()
-    if any_bad:
-        raise IndexError(f"Target {value} is out of bounds.")
+    h = np.asarray(t).reshape(-1)  # on the host, as torch's CPU check: no compile per shape
+    bad = ((h < 0) | (h >= c)) & (h != ignore_index)
+    if bad.any():
+        raise IndexError(f"Target {int(h[np.argmax(bad)])} is out of bounds.")
 
 
 def _nll(logp, target, weight, ignore_index, reduction):
@@ -1079,16 +1074,15 @@ def _bce_bwd(res, g):
 _bce_elem.defvjp(_bce_fwd, _bce_bwd)
 
 
-@jax.jit
-def _outside_01(x):
-    return jnp.any((x < 0) | (x > 1))
+def _outside_01(h):
+    return bool(((h < 0) | (h > 1)).any())
 
 
 def _bce_check(input, target, weight, reduction):
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
                          "is deprecated. Please ensure they have the same size.")
-    if input.numel() and not _traced(input._value) and bool(_outside_01(input._value)):
+    if input.numel() and not _traced(input._value) and _outside_01(np.asarray(input._value)):
         raise RuntimeError("all elements of input should be between 0 and 1")
     if weight is not None:
         _check_broadcast(weight, target)

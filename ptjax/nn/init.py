@@ -1,11 +1,13 @@
 """``torch.nn.init``: in-place initialisers (run under ``no_grad``), drawing from ptjax's generator."""
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._ops import random as _random
 from .._tensor import Tensor
@@ -65,20 +67,53 @@ def _no_op_if_empty(tensor):
     return False
 
 
+# Each initialiser is one compiled call per (shape, dtype): the draw and its scaling together (the bounds are
+# dynamic arguments), then one in-place ``copy_`` into the tensor.
+
 def _write(tensor, array):
+    """Copy ``array`` (a JAX array of the tensor's dtype, or a NumPy array) into ``tensor`` in place."""
+    if isinstance(array, np.ndarray):
+        array = jax.device_put(array.astype(tensor._value.dtype), next(iter(tensor._value.devices())))
     with no_grad():
-        tensor.copy_(Tensor._make(jnp.asarray(array)))
+        tensor.copy_(Tensor._make(array))
     return tensor
 
 
+def _compute_dtype(tensor):
+    return np.dtype(np.float64 if tensor.dtype.name == "float64" else np.float32)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _uniform_draw(key, shape, compute, dtype, a, b):
+    return jax.random.uniform(key, shape, compute, a.astype(compute), b.astype(compute)).astype(dtype)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _normal_draw(key, shape, compute, dtype, mean, std):
+    z = jax.random.normal(key, shape, compute)
+    return (z * std.astype(compute) + mean.astype(compute)).astype(dtype)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _trunc_normal_draw(key, shape, compute, dtype, mean, std, a, b):
+    z = jax.random.truncated_normal(key, (a - mean) / std, (b - mean) / std, shape, compute)
+    return jnp.clip(z * std + mean, a, b).astype(dtype)
+
+
+def _draw(fn, tensor, generator, *args):
+    arr = fn(_random._key(generator), tuple(tensor.shape), _compute_dtype(tensor), tensor._value.dtype,
+             *(np.asarray(float(a)) for a in args))
+    return _write(tensor, arr)
+
+
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    with no_grad():
-        return tensor.uniform_(a, b, generator=generator)
+    """U(a, b), in place."""
+    return _draw(_uniform_draw, tensor, generator, a, b)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    with no_grad():
-        return tensor.normal_(mean, std, generator=generator)
+    """N(mean, std²), in place."""
+    return _draw(_normal_draw, tensor, generator, mean, std)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -86,10 +121,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may be "
                       "incorrect.", stacklevel=2)
-    dt = jnp.float64 if tensor.dtype.name == "float64" else jnp.float32
-    lo, hi = (a - mean) / std, (b - mean) / std
-    z = jax.random.truncated_normal(_random._key(generator), lo, hi, tuple(tensor.shape), dt)
-    return _write(tensor, jnp.clip(z * std + mean, a, b).astype(tensor._value.dtype))
+    return _draw(_trunc_normal_draw, tensor, generator, mean, std, a, b)
 
 
 def constant_(tensor, val):
@@ -109,7 +141,7 @@ def zeros_(tensor):
 def eye_(tensor):
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    return _write(tensor, jnp.eye(*tensor.shape, dtype=tensor._value.dtype))
+    return _write(tensor, np.eye(*tensor.shape))
 
 
 def dirac_(tensor, groups=1):
@@ -121,11 +153,11 @@ def dirac_(tensor, groups=1):
         raise ValueError("dim 0 must be divisible by groups")
     out_chans_per_grp = sizes[0] // groups
     min_dim = min(out_chans_per_grp, sizes[1])
-    w = jnp.zeros(sizes, tensor._value.dtype)
+    w = np.zeros(sizes)
     centre = tuple(s // 2 for s in sizes[2:])
     for g in range(groups):
         for d in range(min_dim):
-            w = w.at[(g * out_chans_per_grp + d, d) + centre].set(1)
+            w[(g * out_chans_per_grp + d, d) + centre] = 1
     return _write(tensor, w)
 
 
@@ -167,32 +199,41 @@ def orthogonal_(tensor, gain=1, generator=None):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
-    rows = tensor.size(0)
-    cols = tensor.numel() // rows
-    dt = jnp.float64 if tensor.dtype.name == "float64" else jnp.float32
-    flat = jax.random.normal(_random._key(generator), (rows, cols), dt)
+    return _draw(_orthogonal_draw, tensor, generator, gain)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _orthogonal_draw(key, shape, compute, dtype, gain):
+    rows = shape[0]
+    cols = int(np.prod(shape)) // rows
+    flat = jax.random.normal(key, (rows, cols), compute)
     if rows < cols:
         flat = flat.T
     q, r = jnp.linalg.qr(flat)
     q = q * jnp.sign(jnp.diagonal(r))
     if rows < cols:
         q = q.T
-    return _write(tensor, (q.reshape(tuple(tensor.shape)) * gain).astype(tensor._value.dtype))
+    return (q.reshape(shape) * gain.astype(compute)).astype(dtype)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
+def _sparse_draw(key, shape, compute, dtype, num_zeros, std):
+    rows, cols = shape
+    k1, k2 = jax.random.split(key)
+    w = jax.random.normal(k1, (rows, cols), compute) * std.astype(compute)
+    order = jnp.argsort(jax.random.uniform(k2, (rows, cols)), axis=0)
+    zero = jnp.zeros((rows, cols), bool).at[order[:num_zeros], jnp.arange(cols)[None, :]].set(True)
+    return jnp.where(zero, jnp.zeros((), compute), w).astype(dtype)
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     """Each column gets ``ceil(sparsity * rows)`` zeros at random rows; the rest N(0, std)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    rows, cols = tensor.shape
-    num_zeros = int(math.ceil(sparsity * rows))
-    k1, k2 = jax.random.split(_random._key(generator))
-    dt = jnp.float64 if tensor.dtype.name == "float64" else jnp.float32
-    w = jax.random.normal(k1, (rows, cols), dt) * std
-    order = jnp.argsort(jax.random.uniform(k2, (rows, cols)), axis=0)
-    zero = jnp.zeros((rows, cols), bool)
-    zero = zero.at[order[:num_zeros], jnp.arange(cols)[None, :]].set(True)
-    return _write(tensor, jnp.where(zero, 0, w).astype(tensor._value.dtype))
+    rows = tensor.shape[0]
+    arr = _sparse_draw(_random._key(generator), tuple(tensor.shape), _compute_dtype(tensor), tensor._value.dtype,
+                       int(math.ceil(sparsity * rows)), np.asarray(float(std)))
+    return _write(tensor, arr)
 
 
 def _deprecated(meth):
