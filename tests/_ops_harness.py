@@ -143,7 +143,7 @@ def to_numpy(t):
             t = t.float()
         return t.numpy()
     if isinstance(t, ptjax.Tensor):
-        return np.asarray(t.detach().numpy())
+        return np.asarray(t)  # (the array protocol: no detached view, so no view layout is computed)
     return np.asarray(t)
 
 

@@ -22,6 +22,8 @@ def _finish(arr, dtype=None, device=None, requires_grad=False):
             arr = jax.device_put(arr, dev)
     t = Tensor._make(arr)
     if requires_grad:
+        if not (t.dtype.is_floating_point or t.dtype.is_complex):
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     return t
 
@@ -92,14 +94,39 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         a = src.astype(dtype.np) if dtype is not None else src.copy()
     else:
         inferred = _infer_dtype(data)
+        if isinstance(data, (list, tuple)):
+            _check_ragged(data)
         a = _to_numpy(data, dtype or inferred)
-        _check_ragged(data, a)
     return _finish(jax.device_put(a), dtype, device, requires_grad)
 
 
-def _check_ragged(data, a):
-    if a.dtype == object:
-        raise ValueError("expected sequence of length " + "… (ragged nested sequence)")
+def _is_seq(x):
+    return isinstance(x, (list, tuple)) or (isinstance(x, (Tensor, np.ndarray)) and x.ndim > 0)
+
+
+def _check_ragged(data):
+    """torch's errors for nested sequences that are not rectangular."""
+    shape = []
+    x = data
+    while _is_seq(x):
+        shape.append(len(x))
+        if not len(x):
+            break
+        x = x[0]
+
+    def visit(x, d):
+        if d == len(shape):
+            if _is_seq(x):
+                raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+            return
+        if not _is_seq(x):
+            raise TypeError("not a sequence")
+        if len(x) != shape[d]:
+            raise ValueError(f"expected sequence of length {shape[d]} at dim {d} (got {len(x)})")
+        for y in x:
+            visit(y, d + 1)
+
+    visit(data, 0)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -122,7 +149,7 @@ def from_numpy(ndarray) -> Tensor:
     return Tensor._make(jax.device_put(ndarray))
 
 
-def _size(size):
+def _size(size, name=None):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     out = []
@@ -133,16 +160,18 @@ def _size(size):
             raise TypeError(f"zeros(): argument 'size' must be tuple of ints, but found element of type "
                             f"{type(s).__name__} at pos {len(out)}")
         if s < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
         out.append(int(s))
     return tuple(out)
 
 
-def _factory(fill):
+def _factory(fill, name):
     def f(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
         dtype = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
-        return _finish(_filled(_size(size), fill, dtype.np), dtype, device, requires_grad)
+        return _finish(_filled(_size(size, name), fill, dtype.np), dtype, device, requires_grad)
     return f
 
 
@@ -156,9 +185,9 @@ def _filled(shape, fill, np_dtype):
     return _full(tuple(shape), fill, np.dtype(np_dtype))
 
 
-zeros = _factory(0)
-ones = _factory(1)
-empty = _factory(0)  # JAX has no uninitialised memory: empty() is zeros()
+zeros = _factory(0, "zeros")
+ones = _factory(1, "ones")
+empty = _factory(0, "empty")  # JAX has no uninitialised memory: empty() is zeros()
 zeros.__name__, ones.__name__, empty.__name__ = "zeros", "ones", "empty"
 
 
@@ -195,18 +224,25 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
     if step == 0:
         raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         dtype = D.int64 if builtins.all(isinstance(x, numbers.Integral) for x in (start, end, step)) \
             else D.get_default_dtype()
     dtype = D.to_dtype(dtype)
+    if not (dtype.is_floating_point or dtype.is_complex):
+        # torch converts the bounds and the step to the integer type first
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = builtins.max(0, math.ceil((end - start) / step))
     a = start + step * np.arange(n, dtype=np.float64 if dtype.is_floating_point else np.int64)
     return _finish(jax.device_put(a.astype(dtype.np)), dtype, device, requires_grad)
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     dtype = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
     return _finish(jnp.linspace(start, end, steps, dtype=np.float64).astype(dtype.np), dtype, device,
                    requires_grad)
@@ -219,6 +255,10 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     dtype = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
     return _finish(jnp.eye(n, m, dtype=dtype.np), dtype, device, requires_grad)
 

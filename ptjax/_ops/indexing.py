@@ -31,6 +31,8 @@ def _rebuild(pattern, arrays):
             out.append(slice(*p[1:]))
         elif p == "...":
             out.append(Ellipsis)
+        elif isinstance(p, tuple) and p[0] == "b":
+            out.append(np.array(p[1]))  # a concrete 0-d mask (a Python bool would be read as the integer 0/1)
         else:
             out.append(p)
     return tuple(out)
@@ -70,7 +72,8 @@ def parse_index(x: Tensor, index):
     pattern, tensors = [], []
     dim = 0
     shape = x.shape
-    n_real = sum(1 for i in index if i is not None and i is not Ellipsis and not (isinstance(i, Tensor) and i.dtype is D.bool))
+    n_real = sum(1 for i in index if i is not None and i is not Ellipsis and not isinstance(i, bool)
+                 and not (isinstance(i, Tensor) and i.dtype is D.bool))
     n_real += sum(i.ndim for i in index if isinstance(i, Tensor) and i.dtype is D.bool)
     if n_real > len(shape):
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
@@ -80,9 +83,9 @@ def parse_index(x: Tensor, index):
         elif i is Ellipsis:
             pattern.append("...")
             dim = len(shape) - (n_real - dim)
-        elif isinstance(i, bool):
-            pattern.append(_T)
-            tensors.append(Tensor._make(jax.device_put(np.asarray(i))))
+        elif isinstance(i, bool) or (isinstance(i, Tensor) and i.dtype is D.bool and i.ndim == 0):
+            # x[True] adds a dim of size 1, x[False] one of size 0; tagged, since True == 1 as a kernel cache key
+            pattern.append(("b", bool(i)))
         elif isinstance(i, (int, np.integer)):
             n = shape[dim]
             if not -n <= i < n:
@@ -90,11 +93,16 @@ def parse_index(x: Tensor, index):
             pattern.append(int(i))
             dim += 1
         elif isinstance(i, slice):
-            if i.step is not None and i.step <= 0:
+            if i.step is not None and i.step == 0:
+                raise ValueError("slice step cannot be zero")
+            if i.step is not None and i.step < 0:
                 raise ValueError("step must be greater than zero")
             pattern.append(("s", _int_or_none(i.start), _int_or_none(i.stop), _int_or_none(i.step)))
             dim += 1
         else:
+            if isinstance(i, (float, complex, str)) or i is NotImplemented:
+                raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                                 f"are valid indices (got {type(i).__name__})")
             if not isinstance(i, Tensor):
                 from .creation import tensor as _tensor
                 i = _tensor(i)
@@ -128,7 +136,8 @@ def _check_bounds(i: Tensor, n, dim):
     a = i._value
     if isinstance(a, jax.core.Tracer) or a.size == 0:
         return
-    lo, hi = int(jnp.min(a)), int(jnp.max(a))
+    a = np.asarray(a)  # one device-to-host read for both bounds
+    lo, hi = int(a.min()), int(a.max())
     if lo < -n or hi >= n:
         bad = hi if hi >= n else lo
         raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
@@ -136,7 +145,7 @@ def _check_bounds(i: Tensor, n, dim):
 
 def getitem(self: Tensor, index):
     pattern, tensors = parse_index(self, index)
-    if not tensors:
+    if not tensors and not any(isinstance(p, tuple) and p[0] == "b" for p in pattern):
         return _index_basic(self, pattern)
     return _index(self, tensors, pattern)
 
@@ -150,20 +159,109 @@ def setitem(self: Tensor, index, value):
     if not isinstance(value, Tensor):
         from .creation import tensor as _tensor
         value = _tensor(value, dtype=self.dtype) if not isinstance(value, (int, float, bool)) else value
-    res = _index_put(self, tensors, value, pattern)
+    try:
+        res = _index_put(self, tensors, value, pattern)
+    except (ValueError, TypeError) as e:
+        if "broadcast" not in str(e) or not isinstance(value, Tensor):
+            raise
+        _raise_expand_error(self, pattern, tensors, value)
+        raise
     assign(self, res, check_cast=False)
 
 
+def _raise_expand_error(self, pattern, tensors, value):
+    """torch's message when the value does not broadcast to the indexed shape."""
+    from .shape import _expand_shape
+    target = jax.eval_shape(lambda x, *ix: x[_rebuild(pattern, ix)], self._value, *[t._value for t in tensors])
+    msg_shape = tuple(value.shape)
+    _expand_shape(msg_shape, tuple(target.shape))
+
+
+def index_put(input: Tensor, indices, values, accumulate=False):
+    """``out = input.clone(); out[indices] = values`` (adding instead when ``accumulate``): indices is a tuple."""
+    pattern, tensors = parse_index(input, tuple(indices))
+    if not isinstance(values, Tensor):
+        from .creation import tensor as _tensor
+        values = _tensor(values, dtype=input.dtype)
+    if values.dtype is not input.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_TYPE_NAME.get(input.dtype.name)} for the destination and "
+                           f"{_TYPE_NAME.get(values.dtype.name)} for the source.")
+    return _index_put(input, tensors, values, pattern, bool(accumulate))
+
+
+_TYPE_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+              "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+              "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def index_put_(self: Tensor, indices, values, accumulate=False):
+    from .dispatch import assign, check_inplace
+    check_inplace(self)
+    return assign(self, index_put(self, indices, values, accumulate), check_cast=False)
+
+
+Tensor.index_put = index_put
+Tensor.index_put_ = index_put_
+
+
 def _index_dtype_check(name, expected="int32/int64"):
+    """torch's checks of an index argument: dtype, rank, and (reading the values) bounds, each in torch's words.
+
+    Out-of-range indices must raise: JAX's gathers clamp and its scatters drop them silently.
+    """
     def check(input, dim, index, *args, **kwargs):
         if isinstance(index, Tensor) and index.dtype not in (D.int64, D.int32):
             raise RuntimeError(f"{name}(): Expected dtype {expected} for index")
-        if isinstance(index, Tensor) and input.ndim and index.ndim and index.ndim != input.ndim and \
-                name in ("gather", "scatter", "scatter_add", "scatter_reduce"):
+        along = name in ("gather", "scatter", "scatter_add", "scatter_reduce")
+        if isinstance(index, Tensor) and input.ndim and index.ndim and index.ndim != input.ndim and along:
             raise RuntimeError(f"Index tensor must have the same number of dimensions as "
                                f"{'input' if name == 'gather' else 'self'} tensor")
         _check_dim(dim, input.ndim)
+        if not isinstance(index, Tensor) or index.numel() == 0:
+            return
+        d = dim % max(input.ndim, 1)
+        n = input.shape[d] if input.ndim else 1
+        if along:
+            for k in range(index.ndim):
+                if k != d and input.ndim and index.shape[k] > input.shape[k] and name == "gather":
+                    raise RuntimeError(f"Size does not match at dimension {k} expected index {list(index.shape)} to "
+                                       f"be no larger than self {list(input.shape)} apart from dimension {d}")
+        idx = np.asarray(index._value).reshape(-1)
+        lo = -n if name == "index_fill" else 0
+        bad = idx[(idx < lo) | (idx >= n)]
+        if bad.size:
+            v = int(bad[0])
+            if name == "index_select":
+                raise IndexError("index out of range in self")
+            if name == "index_copy":
+                raise IndexError(f"index_copy_(): index {v} is out of bounds for dimension {d} with size {n}")
+            err = IndexError if name == "index_fill" else RuntimeError
+            raise err(f"index {v} is out of bounds for dimension {d} with size {n}")
     return check
+
+
+def _take_check(input, index):
+    if index.dtype not in (D.int64, D.int32):
+        raise RuntimeError("take(): Expected a long tensor for index, but got " + index.dtype.name.capitalize())
+    n = input.numel()
+    idx = np.asarray(index._value).reshape(-1)
+    bad = idx[(idx < -n) | (idx >= n)]
+    if bad.size:
+        raise IndexError(f"out of range: tried to access index {int(bad[0])} on a tensor of {n} elements.")
+
+
+def _take_along_dim_check(input, indices, dim=None):
+    if indices.dtype not in (D.int64, D.int32):
+        raise IndexError("take_along_dim(): dtype of indices should be Long but got " + indices.dtype.name)
+    if dim is None:
+        n = input.numel()
+        idx = np.asarray(indices._value).reshape(-1)
+        bad = idx[(idx < 0) | (idx >= n)]
+        if bad.size:
+            raise RuntimeError(f"index {int(bad[0])} is out of bounds for dimension 0 with size {n}")
+    else:
+        _index_dtype_check("gather")(input, dim, indices)
 
 
 def _check_dim(dim, ndim):
@@ -183,17 +281,25 @@ def index_select(input, dim, index):
 def gather(input, dim, index, *, sparse_grad=False):
     if input.ndim == 0:
         return jnp.broadcast_to(input, index.shape)
-    return jnp.take_along_axis(input, index, axis=dim % input.ndim)
+    d = dim % input.ndim
+    # torch allows an index smaller than the input in the other dims: only that corner is read
+    input = input[tuple(slice(None) if k == d else slice(0, index.shape[k]) for k in range(input.ndim))]
+    return jnp.take_along_axis(input, index, axis=d)
 
 
-@op(tensors=("input", "indices"), jit=True, grad_name="TakeAlongDimBackward0")
+@op(tensors=("input", "indices"), jit=True, grad_name="TakeAlongDimBackward0", check=_take_along_dim_check)
 def take_along_dim(input, indices, dim=None):
     if dim is None:
         return jnp.take(input.reshape(-1), indices.reshape(-1))
-    return jnp.take_along_axis(input, indices, axis=dim)
+    d = dim % input.ndim
+    shape = jnp.broadcast_shapes(tuple(1 if k == d else s for k, s in enumerate(input.shape)),
+                                 tuple(1 if k == d else s for k, s in enumerate(indices.shape)))
+    x = jnp.broadcast_to(input, tuple(input.shape[k] if k == d else s for k, s in enumerate(shape)))
+    i = jnp.broadcast_to(indices, tuple(indices.shape[k] if k == d else s for k, s in enumerate(shape)))
+    return jnp.take_along_axis(x, i, axis=d)
 
 
-@op(tensors=("input", "index"), jit=True)
+@op(tensors=("input", "index"), jit=True, check=_take_check)
 def take(input, index):
     return jnp.take(input.reshape(-1), index)
 
@@ -276,20 +382,21 @@ def masked_scatter(input, mask, source):
     return jnp.where(m, source.reshape(-1)[k].astype(x.dtype), x).reshape(shape)
 
 
-@op(tensors=("input", "index", "source"), jit=True, inplace=True)
+@op(tensors=("input", "index", "source"), jit=True, inplace=True, check=_index_dtype_check("index_add"))
 def index_add(input, dim, index, source, *, alpha=1):
     dim = dim % input.ndim
     idx = (slice(None),) * dim + (index,)
     return input.at[idx].add(source * alpha if alpha != 1 else source)
 
 
-@op(tensors=("input", "index", "value"), jit=True, inplace=True, grad_name="IndexFillBackward0")
+@op(tensors=("input", "index", "value"), jit=True, inplace=True, grad_name="IndexFillBackward0",
+    check=_index_dtype_check("index_fill"))
 def index_fill(input, dim, index, value):
     dim = dim % input.ndim
     return input.at[(slice(None),) * dim + (index,)].set(value)
 
 
-@op(tensors=("input", "index", "source"), jit=True, inplace=True)
+@op(tensors=("input", "index", "source"), jit=True, inplace=True, check=_index_dtype_check("index_copy"))
 def index_copy(input, dim, index, source):
     dim = dim % input.ndim
     return input.at[(slice(None),) * dim + (index,)].set(source)

@@ -1,13 +1,16 @@
 """Elementwise ops: arithmetic, comparisons, logic, and unary math."""
 from __future__ import annotations
 
+import builtins
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from .registry import BINARY, COMPARE, FLOAT, SAME, op
+from .registry import BINARY, COMPARE, FLOAT, SAME, TABLE, op
 
 # ---- arithmetic ------------------------------------------------------------------------------------------------
 
@@ -166,7 +169,8 @@ logical_or = _compare("logical_or", jnp.logical_or)
 logical_xor = _compare("logical_xor", jnp.logical_xor)
 
 
-_TYPE_WORD = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+_TYPE_WORD = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+              "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
               "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
@@ -239,7 +243,7 @@ def _where_check(condition, input, other):
     d = getattr(condition, "dtype", None)
     if d is not None and d.name not in ("bool", "uint8"):
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                           f"{_TYPE_WORD.get(d.name, d.name.capitalize())}")
+                           f"{_TYPE_WORD[d.name]}")
 
 
 @op(tensors=("condition", "input", "other"), promote=BINARY, method=False, keep=("condition",), check=_where_check)
@@ -349,9 +353,62 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return jnp.nan_to_num(input, nan=nan, posinf=posinf, neginf=neginf)
 
 
-@op(tensors=("input", "mask", "value"), inplace=True, grad_name="MaskedFillBackward0")
+def _masked_fill_check(input, mask, value):
+    if mask.dtype is not D.bool:
+        from .linalg import _CPP_NAME
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{_CPP_NAME[mask.dtype.name]}")
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value.ndim} dimension(s).")
+
+
+@op(tensors=("input", "mask", "value"), inplace=True, grad_name="MaskedFillBackward0", check=_masked_fill_check)
 def masked_fill(input, mask, value):
-    if getattr(mask, "dtype", None) != jnp.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
     value = jnp.asarray(value).astype(input.dtype) if hasattr(value, "dtype") else value
     return jnp.where(mask, value, input)
+
+
+# ---- torch's broadcast error ------------------------------------------------------------------------------------
+
+def broadcast_error(shapes):
+    """torch's message for shapes that do not broadcast: folded pairwise, scanning from the last dim."""
+    acc = tuple(shapes[0])
+    for s in shapes[1:]:
+        s = tuple(s)
+        n = builtins.max(len(acc), len(s))
+        a, b = (1,) * (n - len(acc)) + acc, (1,) * (n - len(s)) + s
+        for i in range(n - 1, -1, -1):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                                    f"non-singleton dimension {i}")
+        acc = tuple(builtins.max(x, y) if 0 not in (x, y) else 0 for x, y in zip(a, b))
+    return None
+
+
+def _with_broadcast_errors(fn):
+    """Wrap a pure elementwise function: JAX's broadcasting errors become torch's (the success path is untouched)."""
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError) as e:
+            if "broadcast" not in str(e):
+                raise
+            shapes = [jnp.shape(a) for a in list(args) + list(kwargs.values()) if hasattr(a, "shape")]
+            err = broadcast_error(shapes)
+            if err is None:
+                raise
+            raise err from None
+    return wrapped
+
+
+def _install_broadcast_errors():
+    for o in TABLE.values():
+        if getattr(o.fn, "__module__", None) == __name__ and len(o.tensor_pos) >= 2:
+            same = o.eager is o.fn
+            o.fn = _with_broadcast_errors(o.fn)
+            o.eager = o.fn if same else _with_broadcast_errors(o.eager)
+
+
+_install_broadcast_errors()

@@ -121,13 +121,20 @@ def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
-def _randint(key, low, high, shape, dtype):
+@functools.partial(jax.jit, static_argnums=(3, 4))
+def _randint_jit(key, low, high, shape, dtype):
     return jax.random.randint(key, shape, low, high, dtype=jnp.int64).astype(dtype)
+
+
+def _randint(key, low, high, shape, dtype):
+    """Bounds are traced (one compile per shape/dtype, not per bound pair)."""
+    return _randint_jit(key, np.int64(low), np.int64(high), shape, dtype)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False):
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:
