@@ -21,7 +21,7 @@ from ._ops.creation import (arange, as_tensor, asarray, empty, empty_like, eye, 
 from ._ops.random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed, manual_seed,
                           multinomial, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
                           seed, set_rng_state)
-from ._ops.indexing import argwhere, masked_select, nonzero, unique
+from ._ops.indexing import argwhere, index_put, masked_select, nonzero, unique
 from ._ops.linalg import einsum
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled

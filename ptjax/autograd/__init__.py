@@ -124,12 +124,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     from .engine import run_backward
     grads = run_backward([_edge(t) for t in roots], root_cts, [_edge(t) for t in ins], retain_graph, create_graph)
     out = []
-    for t, g in zip(ins, grads):
+    for i, (t, g) in enumerate(zip(ins, grads)):
         if g is None:
             if materialize_grads:
                 g = creation.zeros_like(t)
             elif not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                                    "Set allow_unused=True if this is the desired behavior.")
         elif not isinstance(g, Tensor):
             g = Tensor._make(g)
