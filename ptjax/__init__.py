@@ -100,12 +100,17 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     """Accepted: XLA's CPU/GPU kernels used here are deterministic for a given program."""
 
 
+_FROM_FUNCTIONAL = {"softmax", "log_softmax"}
 _SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends"}
 
 
 def __getattr__(name):
     """``ptjax.nn``, ``ptjax.optim`` … import on first use, as ``torch.nn`` is there after ``import torch``."""
+    import importlib
     if name in _SUBMODULES:
-        import importlib
         return importlib.import_module(f".{name}", __name__)
+    if name in _FROM_FUNCTIONAL:  # op-table entries defined with nn.functional
+        importlib.import_module(".nn.functional", __name__)
+        from ._ops.registry import TABLE
+        return TABLE[name].public
     raise AttributeError(f"module 'ptjax' has no attribute '{name}'")
