@@ -7,6 +7,11 @@ class Size(tuple):
     def __new__(cls, sizes=()):
         return super().__new__(cls, (int(s) for s in sizes))
 
+    @classmethod
+    def _of(cls, shape: tuple):
+        """From a shape that is already a tuple of ints (a JAX shape): no per-dim conversion."""
+        return tuple.__new__(cls, shape)
+
     def __repr__(self):
         return f"torch.Size([{', '.join(map(str, self))}])"
 

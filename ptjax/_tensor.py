@@ -105,12 +105,12 @@ class Tensor:
     # ---- metadata ---------------------------------------------------------------------------------------------
     @property
     def shape(self) -> Size:
-        return Size(self._data.shape)
+        return Size._of(self._data.shape)
 
     def size(self, dim=None):
         s = self._data.shape
         if dim is None:
-            return Size(s)
+            return Size._of(s)
         return s[_wrap_dim(dim, len(s))]
 
     def dim(self) -> int:
