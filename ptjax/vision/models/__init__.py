@@ -19,12 +19,12 @@ def _no_download_error(arch, what):
         f"then pass the local file path: ptjax.vision.models.{arch}(weights='/path/to/{arch}.pth')")
 
 
-def _apply_weights(model, arch, weights, pretrained=False):
-    """Load ``weights`` (a local checkpoint path) into ``model``; refuse anything that would need a download."""
+def _check_weights(arch, weights, pretrained=False):
+    """Refuse (before building anything) a request that would need a download; pass a local path through."""
     if pretrained:
         raise _no_download_error(arch, "pretrained=True")
     if weights is None:
-        return model
+        return
     if isinstance(weights, str):
         looks_like_path = (_os.path.exists(weights) or _os.sep in weights or (_os.altsep or _os.sep) in weights
                            or weights.lower().endswith(_WEIGHT_FILE_SUFFIXES))
@@ -32,6 +32,12 @@ def _apply_weights(model, arch, weights, pretrained=False):
             raise _no_download_error(arch, f"weights={weights!r}")
     elif not isinstance(weights, _os.PathLike):
         raise _no_download_error(arch, f"weights={weights!r}")
+
+
+def _apply_weights(model, arch, weights):
+    """Load the state_dict in the local checkpoint ``weights`` (None: keep the fresh init) into ``model``."""
+    if weights is None:
+        return model
     import ptjax
     state_dict = ptjax.load(weights, map_location="cpu", weights_only=True)
     if not isinstance(state_dict, dict):
@@ -41,8 +47,9 @@ def _apply_weights(model, arch, weights, pretrained=False):
     return model
 
 
-def _pop_pretrained(arch, kwargs):
-    return bool(kwargs.pop("pretrained", False))
+def _prepare(arch, weights, kwargs):
+    """Pop the deprecated ``pretrained`` kwarg and validate ``weights`` before the model is built."""
+    _check_weights(arch, weights, bool(kwargs.pop("pretrained", False)))
 
 
 from .resnet import ResNet, BasicBlock, Bottleneck, resnet18, resnet34, resnet50  # noqa: E402

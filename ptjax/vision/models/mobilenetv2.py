@@ -3,7 +3,7 @@
 import ptjax
 from ptjax import nn
 
-from . import _apply_weights, _pop_pretrained
+from . import _apply_weights, _prepare
 
 __all__ = ["MobileNetV2", "InvertedResidual", "mobilenet_v2"]
 
@@ -107,6 +107,6 @@ class MobileNetV2(nn.Module):
 
 def mobilenet_v2(*, weights=None, progress=True, **kwargs):
     """MobileNetV2. ``weights``: None, or a local checkpoint path (ptjax does not download weights)."""
-    pretrained = _pop_pretrained("mobilenet_v2", kwargs)
+    _prepare("mobilenet_v2", weights, kwargs)
     model = MobileNetV2(**kwargs)
-    return _apply_weights(model, "mobilenet_v2", weights, pretrained)
+    return _apply_weights(model, "mobilenet_v2", weights)

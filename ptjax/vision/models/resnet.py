@@ -3,7 +3,7 @@
 import ptjax
 from ptjax import nn
 
-from . import _apply_weights, _pop_pretrained
+from . import _apply_weights, _prepare
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50"]
 
@@ -136,9 +136,9 @@ class ResNet(nn.Module):
 
 
 def _resnet(arch, block, layers, weights, progress, kwargs):
-    pretrained = _pop_pretrained(arch, kwargs)
+    _prepare(arch, weights, kwargs)
     model = ResNet(block, layers, **kwargs)
-    return _apply_weights(model, arch, weights, pretrained)
+    return _apply_weights(model, arch, weights)
 
 
 def resnet18(*, weights=None, progress=True, **kwargs):

@@ -3,7 +3,7 @@
 import ptjax
 from ptjax import nn
 
-from . import _apply_weights, _pop_pretrained
+from . import _apply_weights, _prepare
 
 __all__ = ["VGG", "vgg11", "vgg11_bn"]
 
@@ -52,11 +52,11 @@ def _make_layers(cfg, batch_norm=False):
 
 
 def _vgg(arch, cfg, batch_norm, weights, progress, kwargs):
-    pretrained = _pop_pretrained(arch, kwargs)
-    if weights is not None or pretrained:
+    _prepare(arch, weights, kwargs)
+    if weights is not None:
         kwargs.setdefault("init_weights", False)
     model = VGG(_make_layers(cfg, batch_norm), **kwargs)
-    return _apply_weights(model, arch, weights, pretrained)
+    return _apply_weights(model, arch, weights)
 
 
 def vgg11(*, weights=None, progress=True, **kwargs):
