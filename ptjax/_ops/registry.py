@@ -147,17 +147,17 @@ class Op:
         tensor_pos, list_pos = self.tensor_pos, self.list_pos
         cast_np = cast.np if cast is not None else None
         keep = self.keep_pos
-        # dyn positions of exempt inputs (``keep``): Python scalars never take their dtype (e.g. where's condition)
-        keep_dyn, j = set(), 0
+        # dyn positions whose dtype a Python scalar may take: tensor inputs, not exempt ones (``keep``, e.g.
+        # where's condition), and not other scalars (under jit a Python float arrives as a float64 tracer)
+        dtype_dyn, j = [], 0
         for i, s in zip(tensor_pos, struct):
             w = 0 if s is None else s if i in list_pos else 1
-            if i in keep:
-                keep_dyn.update(range(j, j + w))
+            if i not in keep and (s == "t" or i in list_pos):
+                dtype_dyn.extend(range(j, j + w))
             j += w
 
         def kernel_fn(*dyn):
-            scalar_np = cast_np or next((a.dtype for k, a in enumerate(dyn) if hasattr(a, "dtype")
-                                         and k not in keep_dyn), None)
+            scalar_np = cast_np or next((dyn[k].dtype for k in dtype_dyn), None)
             it, st = iter(dyn), iter(static)
             full, si = [], iter(struct)
             for i in range(n):
