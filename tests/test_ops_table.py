@@ -44,28 +44,32 @@ def add_op(*args, **kwargs):
 
 # ---- binary arithmetic -----------------------------------------------------------------------------------------
 
-def binary_samples(ints=True, bools=False, rhs=None):
+def binary_samples(ints=True, bools=False, rhs=None, full=True):
+    """Broadcasting, 0-d, empty, Python scalars, and type promotion; ``full=False`` for ops whose promotion is
+    the shared dispatch path already covered by ``add`` and ``div`` (every sample compiles kernels)."""
     rhs = rhs or f
     s = [Sample(f(3, 4), rhs(3, 4)),
          Sample(f(3, 4), rhs(4)),                       # broadcast a row
          Sample(f(2, 1, 4), rhs(3, 1)),                 # broadcast both ways
          Sample(f(), rhs(3, 4)),                        # 0-d with a tensor
-         Sample(f(0, 4), rhs(4)),                       # empty
          Sample(f(3, 4), 1.5),                          # Python scalar
          ]
+    if full:
+        s.append(Sample(f(0, 4), rhs(4)))               # empty
     if ints:
         s += [Sample(i(3, 4), nzi(3, 4)),
-              Sample(i(3, 4), np.array(2.5, np.float32)),   # int tensor, 0-d float tensor → float32
-              Sample(i(4), 3),
               Sample(i(4), 2.5)]                         # int tensor, float scalar → default float
+        if full:
+            s += [Sample(i(3, 4), np.array(2.5, np.float32)),   # int tensor, 0-d float tensor → float32
+                  Sample(i(4), 3)]
     if bools:
         s += [Sample(b(3, 4), b(3, 4))]
     return s
 
 
 for _name in ("add", "sub", "mul"):
-    add_op(_name, binary_samples(bools=_name != "sub") + [Sample(f(3, 4), f(4), alpha=2)] * (_name != "mul"),
-           grad_samples=3)
+    add_op(_name, binary_samples(bools=_name != "sub", full=_name == "add")
+           + [Sample(f(3, 4), f(4), alpha=2)] * (_name != "mul"), grad_samples=3)
 add_op("div", binary_samples(rhs=lambda *s: pos(*s) * np.where(g.b(*s), 1, -1).astype(np.float32))
        + [Sample(f(3, 4), pos(4), rounding_mode="floor"), Sample(f(3, 4), pos(3, 4), rounding_mode="trunc"),
           Sample(i(3, 4), nzi(4), rounding_mode="floor", name="i-floor"),
@@ -95,7 +99,8 @@ add_op("addcdiv", [Sample(f(3, 4), f(3, 4), pos(4)), Sample(f(3, 4), f(4), pos(3
 for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
     _ints = i(3, 4, lo=-2, hi=2)
     add_op(_name, [Sample(i(3, 4, lo=-2, hi=2), _ints), Sample(f(3, 4), f(4)), Sample(f(3, 4), 0.5),
-                   Sample(i(3, 4), 0.5), Sample(i(2, 3), f()), Sample(b(3), b(3)), Sample(f(0, 2), f(2))])
+                   Sample(i(3, 4), 0.5)]
+           + [Sample(i(2, 3), f()), Sample(b(3), b(3)), Sample(f(0, 2), f(2))] * (_name in ("eq", "lt")))
 for _name in ("logical_and", "logical_or", "logical_xor"):
     add_op(_name, [Sample(b(3, 4), b(3, 4)), Sample(i(3, 4, lo=0, hi=2), f(4)), Sample(b(3, 4), b(4))])
 for _name in ("bitwise_and", "bitwise_or", "bitwise_xor"):
@@ -118,11 +123,16 @@ add_op("Tensor.where", [Sample(f(3, 4), b(3, 4), f(3, 4)), Sample(f(3, 4), b(4),
 # ---- unary -----------------------------------------------------------------------------------------------------
 
 
-def unary_samples(gen=f, ints=True):
-    s = [Sample(gen(3, 4)), Sample(gen()), Sample(gen(0, 3))]
+def unary_samples(gen=f, ints=True, full=True):
+    """``full=False`` drops the 0-d and empty samples (the same dispatch path for every unary op)."""
+    s = [Sample(gen(3, 4))] + ([Sample(gen()), Sample(gen(0, 3))] if full else [])
     if ints:
         s.append(Sample(i(2, 3, lo=1, hi=4)))
     return s
+
+
+_ALIASES = ("negative", "absolute", "sgn", "clip", "swapaxes", "concat")  # same function as another entry: no grad check
+_FULL_UNARY = ("exp", "log", "sqrt", "sin", "sigmoid", "reciprocal", "abs", "neg", "floor")
 
 
 for _name, _gen in [("exp", f), ("exp2", f), ("expm1", f), ("log", pos), ("log2", pos), ("log10", pos),
@@ -130,18 +140,20 @@ for _name, _gen in [("exp", f), ("exp2", f), ("expm1", f), ("log", pos), ("log2"
                     ("asin", unit), ("acos", unit), ("atan", f), ("sinh", f), ("cosh", f), ("tanh", f),
                     ("asinh", f), ("acosh", lambda *s: pos(*s) + 1), ("atanh", unit), ("sigmoid", f), ("erf", f),
                     ("erfc", f), ("erfinv", unit), ("lgamma", pos), ("digamma", pos), ("reciprocal", pos)]:
-    add_op(_name, unary_samples(_gen), rtol=2e-4)
+    add_op(_name, unary_samples(_gen, full=_name in _FULL_UNARY), rtol=2e-4)
 for _name in ("neg", "negative", "abs", "absolute", "square", "sign", "sgn"):
-    add_op(_name, unary_samples(f) + [Sample(i(3, 4))])
+    add_op(_name, unary_samples(f, full=_name in _FULL_UNARY) + [Sample(i(3, 4))],
+           grad=_name not in _ALIASES)
 for _name in ("floor", "ceil", "trunc", "round"):
-    add_op(_name, unary_samples(lambda *s: f(*s) * 3) + [Sample(np.array([0.5, 1.5, 2.5, -0.5, -1.5], np.float32))])
+    add_op(_name, unary_samples(lambda *s: f(*s) * 3, full=_name in _FULL_UNARY)
+           + [Sample(np.array([0.5, 1.5, 2.5, -0.5, -1.5], np.float32))])
 add_op("frac", [Sample(f(3, 4) * 3), Sample(f())])
 add_op("round", [Sample(f(3, 4) * 10, decimals=1), Sample(f(3, 4) * 1000, decimals=-2)])
 add_op("relu", [Sample(f(3, 4)), Sample(i(4))])
 add_op("clamp", [Sample(f(3, 4), -0.5, 0.5), Sample(f(3, 4), min=0.0), Sample(f(3, 4), max=0.0),
                  Sample(f(3, 4), f(4) - 1, f(3, 1) + 1), Sample(i(3, 4), -2, 2), Sample(i(3, 4), 0.5),
                  Sample(f(3, 4), name="no-bounds-raises")])
-add_op("clip", [Sample(f(3, 4), -0.5, 0.5), Sample(i(3, 4), max=1)])
+add_op("clip", [Sample(f(3, 4), -0.5, 0.5), Sample(i(3, 4), max=1)], grad=False)
 add_op("clamp_min", [Sample(f(3, 4), 0.2), Sample(f(3, 4), f(4))])
 add_op("clamp_max", [Sample(f(3, 4), 0.2), Sample(i(3, 4), 1)])
 add_op("nan_to_num", [Sample(np.array([1.0, np.nan, np.inf, -np.inf], np.float32)),
@@ -164,15 +176,15 @@ def red_samples(gen=f, ints=True, empty=True):
 
 add_op("sum", grad_samples=3, samples=red_samples() + [Sample(f(0, 3)), Sample(i(3, 4), 1, dtype=DT("float64"), name="i-dtype")])
 add_op("nansum", [Sample(np.array([[1.0, np.nan], [2.0, 3.0]], np.float32)), Sample(f(2, 3), 1)])
-add_op("prod", [Sample(f(2, 3, 4)), Sample(f(2, 3, 4), 1), Sample(f(2, 3, 4), -1, keepdim=True), Sample(f(), 0),
-                Sample(i(3, 4)), Sample(i(3, 4), 0), Sample(b(3, 4)), Sample(f(0, 3), 1)])
+add_op("prod", [Sample(f(2, 3, 4)), Sample(f(2, 3, 4), -1, keepdim=True), Sample(f(), 0), Sample(i(3, 4), 0),
+                Sample(b(3, 4)), Sample(f(0, 3), 1)])
 add_op("mean", grad_samples=3, samples=red_samples(ints=False) + [Sample(f(0, 3)), Sample(i(3, 4), name="int-raises"),
                                           Sample(i(3, 4), 1, dtype=DT("float32"), name="int-dtype")])
 add_op("nanmean", [Sample(np.array([[1.0, np.nan], [2.0, 3.0]], np.float32)), Sample(f(2, 3), 1)])
 for _name in ("var", "std"):
-    add_op(_name, [Sample(f(2, 3, 4)), Sample(f(2, 3, 4), 1), Sample(f(2, 3, 4), -1, keepdim=True),
-                   Sample(f(2, 3, 4), (0, 2)), Sample(f(3, 4), 1, correction=0), Sample(f(3, 4), 0, unbiased=False),
-                   Sample(f(3, 4), False), Sample(i(3, 4), name="int-raises")])
+    add_op(_name, [Sample(f(2, 3, 4)), Sample(f(2, 3, 4), -1, keepdim=True), Sample(f(2, 3, 4), (0, 2)),
+                   Sample(f(3, 4), 1, correction=0), Sample(f(3, 4), False), Sample(i(3, 4), name="int-raises")]
+           + [Sample(f(3, 4), 0, unbiased=False)] * (_name == "var"))
 for _name in ("var_mean", "std_mean"):
     add_op(_name, [Sample(f(2, 3, 4)), Sample(f(2, 3, 4), 1, keepdim=True), Sample(f(3, 4), -1, correction=0)])
 add_op("logsumexp", [Sample(f(2, 3, 4), 1), Sample(f(2, 3, 4), -1, keepdim=True), Sample(f(2, 3, 4), (0, 2)),
@@ -181,25 +193,25 @@ for _name in ("amax", "amin"):
     add_op(_name, [Sample(distinct(2, 3, 4)), Sample(distinct(2, 3, 4), 1), Sample(distinct(2, 3, 4), (0, -1)),
                    Sample(distinct(2, 3, 4), -1, keepdim=True), Sample(i(3, 4), 0), Sample(f(), 0)])
 for _name in ("argmax", "argmin"):
-    add_op(_name, [Sample(distinct(2, 3, 4)), Sample(distinct(2, 3, 4), 1), Sample(distinct(2, 3, 4), -1, True),
-                   Sample(i(3, 4), 0), Sample(f()), Sample(f(), 0), Sample(distinct(2, 3), keepdim=True)])
+    add_op(_name, [Sample(distinct(2, 3, 4)), Sample(distinct(2, 3, 4), -1, True), Sample(i(3, 4), 0),
+                   Sample(f(), 0), Sample(distinct(2, 3), keepdim=True)])
 for _name in ("max", "min"):
-    add_op(_name, [Sample(distinct(2, 3, 4)), Sample(distinct(2, 3, 4), 1), Sample(distinct(2, 3, 4), -1, True),
+    add_op(_name, [Sample(distinct(2, 3, 4)), Sample(distinct(2, 3, 4), -1, True),
                    Sample(distinct(2, 3, 4), dim=0, keepdim=False), Sample(i(3, 4)), Sample(i(3, 4), 1),
-                   Sample(f(), 0), Sample(f()), Sample(distinct(3, 4), distinct(4) + 0.1, name="binary"),
-                   Sample(b(3, 4)), Sample(f(0, 3), name="empty-raises")])
+                   Sample(f(), 0), Sample(distinct(3, 4), distinct(4) + 0.1, name="binary"),
+                   Sample(b(3, 4)), Sample(f(0, 3), name="empty-raises")], grad_samples=2)
 add_op("median", [Sample(distinct(3, 5)), Sample(distinct(3, 4)), Sample(distinct(3, 4), 1),
                   Sample(distinct(3, 4), -2, keepdim=True), Sample(i(3, 4), 1, name="int-dim")])
 for _name in ("all", "any"):
-    add_op(_name, [Sample(b(3, 4)), Sample(b(3, 4), 1), Sample(b(3, 4), -1, keepdim=True), Sample(f(3, 4)),
-                   Sample(i(3, 4, lo=0, hi=2), 0), Sample(b(0, 3)), Sample(b(0, 3), 1), Sample(b())])
+    add_op(_name, [Sample(b(3, 4)), Sample(b(3, 4), -1, keepdim=True), Sample(f(3, 4)),
+                   Sample(i(3, 4, lo=0, hi=2), 0), Sample(b(0, 3), 1), Sample(b())])
 add_op("count_nonzero", [Sample(i(3, 4, lo=0, hi=2)), Sample(f(3, 4), 1), Sample(b(3, 4), (0, 1))])
 add_op("norm", [Sample(f(3, 4)), Sample(f(3, 4), 1), Sample(f(3, 4), float("inf")), Sample(f(3, 4), 2, 1),
                 Sample(f(2, 3, 4), dim=-1, keepdim=True), Sample(f(3, 4), 3, dim=0), Sample(f(3, 4), p=0, dim=1),
-                Sample(f(3, 4), "fro", (0, 1)), Sample(f()), Sample(i(3, 4), name="int-raises")],
+                Sample(i(3, 4), name="int-raises")],
        inplace=False)
-add_op("cumsum", [Sample(f(3, 4), 1), Sample(f(3, 4), -2), Sample(i(3, 4), 0), Sample(b(3, 4), 1), Sample(f(), 0),
-                  Sample(f(0, 3), 0), Sample(i(3, 4), 1, dtype=DT("float32"), name="i-dtype")])
+add_op("cumsum", [Sample(f(3, 4), -2), Sample(i(3, 4), 0), Sample(b(3, 4), 1), Sample(f(), 0),
+                  Sample(i(3, 4), 1, dtype=DT("float32"), name="i-dtype")])
 add_op("cumprod", [Sample(f(3, 4), 1), Sample(f(3, 4), -2), Sample(i(3, 4), 0)])
 for _name in ("cummax", "cummin"):
     add_op(_name, [Sample(distinct(3, 4), 1), Sample(distinct(3, 4), -2), Sample(i(3, 4), 0)])
@@ -232,7 +244,7 @@ add_op("unsqueeze", [Sample(f(3, 4), 0), Sample(f(3, 4), -1), Sample(f(3, 4), 1)
 add_op("permute", [Sample(f(2, 3, 4), (2, 0, 1)), Sample(f(2, 3, 4), (-1, 0, 1)), Sample(f(2, 3), (1, 0)),
                    Sample(f(2, 3), (0,), name="wrong-len-raises")], inplace=False)
 add_op("transpose", [Sample(f(2, 3, 4), 0, 2), Sample(f(2, 3, 4), -1, 1), Sample(f(3), 0, -1)])
-add_op("swapaxes", [Sample(f(2, 3, 4), 0, -1)])
+add_op("swapaxes", [Sample(f(2, 3, 4), 0, -1)], grad=False)
 add_op("t", [Sample(f(3, 4)), Sample(f(3)), Sample(f()), Sample(f(2, 3, 4), name="3d-raises")])
 add_op("movedim", [Sample(f(2, 3, 4), 0, -1), Sample(f(2, 3, 4), (0, 1), (2, 0))], inplace=False)
 add_op("expand", [Sample(f(3, 1), 3, 4), Sample(f(4), (2, 3, 4)), Sample(f(3, 1), -1, 5), Sample(f(), 2, 2),
@@ -262,7 +274,7 @@ add_op("cat", [Sample(TL([f(2, 3), f(1, 3)])), Sample(TL([f(2, 3), f(2, 1)]), 1)
                Sample(TL([f(2, 3), i(2, 3)])), Sample(TL([f(2, 3), f(0)])), Sample(TL([f(0, 3), f(2, 3)])),
                Sample(TL([f(2, 3), f(2, 2)]), 0, name="mismatch-raises"), Sample(TL([f(), f()]), name="0d-raises")],
        method=False, inplace=False)
-add_op("concat", [Sample(TL([f(2, 3), f(1, 3)]))], method=False, inplace=False)
+add_op("concat", [Sample(TL([f(2, 3), f(1, 3)]))], method=False, inplace=False, grad=False)
 add_op("stack", [Sample(TL([f(2, 3), f(2, 3)])), Sample(TL([f(2, 3), f(2, 3)]), 2), Sample(TL([f(2, 3), f(2, 3)]), -1),
                  Sample(TL([f(), f()])), Sample(TL([i(2), f(2)])), Sample(TL([f(2), f(3)]), name="mismatch-raises")],
        method=False, inplace=False)
@@ -369,18 +381,18 @@ for _py, _opfn, _ifn in _OPERATORS:
     _grad = _py not in ("floordiv", "mod")
     _rhs = pos if _py in ("truediv", "floordiv", "mod") else f
     _lhs = pos if _py == "pow" else f
-    add_op(f"__{_py}__", [Sample(_lhs(3, 4), _rhs(3, 4)), Sample(_lhs(3, 4), _rhs(4)), Sample(_lhs(3, 4), 2),
-                          Sample(_lhs(3, 4), 1.5), Sample(i(3, 4, lo=1), i(3, 4, lo=1, hi=3)), Sample(i(3, 4, lo=1), 2),
-                          Sample(i(3, 4, lo=1), 2.5), Sample(_lhs(), _rhs(2))],
-           fn=lambda lib, x, y, _o=_opfn: _o(x, y), method=False, inplace=False, grad=_grad)
-    add_op(f"__r{_py}__", [Sample(_rhs(3, 4), 2), Sample(_rhs(3, 4), 1.5), Sample(i(3, 4, lo=1, hi=3), 3),
-                           Sample(i(3, 4, lo=1, hi=3), 2.5)],
-           fn=lambda lib, x, y, _o=_opfn: _o(y, x), method=False, inplace=False, grad=_grad)
-    add_op(f"__i{_py}__", [Sample(_lhs(3, 4), _rhs(3, 4)), Sample(_lhs(3, 4), _rhs(4)), Sample(_lhs(3, 4), 2),
-                           Sample(i(3, 4, lo=1), i(3, 4, lo=1, hi=3)),
+    # (the functional forms above cover broadcasting and promotion; here: the operator entry points, Python
+    # scalars on either side, and in-place results; gradients where the operand order matters)
+    add_op(f"__{_py}__", [Sample(_lhs(3, 4), _rhs(4)), Sample(_lhs(3, 4), 2), Sample(_lhs(3, 4), 1.5),
+                          Sample(i(3, 4, lo=1), i(3, 4, lo=1, hi=3)), Sample(i(3, 4, lo=1), 2.5)],
+           fn=lambda lib, x, y, _o=_opfn: _o(x, y), method=False, inplace=False, grad=False)
+    add_op(f"__r{_py}__", [Sample(_rhs(3, 4), 1.5), Sample(i(3, 4, lo=1, hi=3), 3), Sample(i(3, 4, lo=1, hi=3), 2.5)],
+           fn=lambda lib, x, y, _o=_opfn: _o(y, x), method=False, inplace=False,
+           grad=_grad and _py in ("sub", "truediv", "pow"))
+    add_op(f"__i{_py}__", [Sample(_lhs(3, 4), _rhs(4)), Sample(_lhs(3, 4), 2), Sample(i(3, 4, lo=1), i(3, 4, lo=1, hi=3)),
                            Sample(i(3, 4, lo=1), 1.5, name="int-float-raises" if _py != "floordiv" else None),
                            Sample(_lhs(4), _rhs(3, 4), name="broadcast-out-raises")],
-           fn=_iop(_ifn), method=False, inplace=False, grad=_grad)
+           fn=_iop(_ifn), method=False, inplace=False, grad=_grad and _py in ("add", "mul"))
 for _py, _opfn, _ifn in [("and", operator.and_, operator.iand), ("or", operator.or_, operator.ior),
                          ("xor", operator.xor, operator.ixor)]:
     add_op(f"__{_py}__", [Sample(b(3, 4), b(3, 4)), Sample(i(3, 4), i(4)), Sample(b(4), True), Sample(i(4), 3)],
@@ -392,9 +404,9 @@ for _py, _opfn, _ifn in [("and", operator.and_, operator.iand), ("or", operator.
 for _py, _opfn in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
                    ("eq", operator.eq), ("ne", operator.ne)]:
     add_op(f"__{_py}__", [Sample(i(3, 4, lo=-1, hi=2), i(4, lo=-1, hi=2)), Sample(f(3, 4), 0.0), Sample(i(4), 0.5)],
-           fn=lambda lib, x, y, _o=_opfn: _o(x, y), method=False, inplace=False)
-    add_op(f"__r{_py}__", [Sample(f(3, 4), 0.5), Sample(i(4), 1)],
-           fn=lambda lib, x, y, _o=_opfn: _o(y, x), method=False, inplace=False)
+           fn=lambda lib, x, y, _o=_opfn: _o(x, y), method=False, inplace=False, grad=False)
+    add_op(f"__r{_py}__", [Sample(f(3, 4), 0.5)],
+           fn=lambda lib, x, y, _o=_opfn: _o(y, x), method=False, inplace=False, grad=False)
 add_op("__matmul__", [Sample(f(2, 3), f(3, 4)), Sample(f(3), f(3, 2))], fn=lambda lib, x, y: x @ y, method=False,
        inplace=False)
 add_op("__neg__", [Sample(f(3, 4)), Sample(i(3))], fn=lambda lib, x: -x, method=False, inplace=False)

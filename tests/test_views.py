@@ -114,9 +114,9 @@ SCENARIOS.update({
 
 def _layouts(lib):
     a = lib.arange(24.0).reshape(2, 3, 4)
-    vs = [a, a.t() if a.ndim == 2 else a.transpose(0, 2), a[:, 1:, ::2], a[1], a[..., 1], a.permute(1, 2, 0),
-          a.unsqueeze(0), a[:, :1].squeeze(1), a.expand(2, 2, 3, 4), a.narrow(2, 1, 2), a.transpose(1, 2).select(0, 1),
-          a.view(6, 4)[2:], a[:, None, 1], a.diagonal(0, 1, 2), a.flatten(1), a.unflatten(2, (2, 2))]
+    # (the single-op views of a 2-d base are covered by the write scenarios above)
+    vs = [a, a.transpose(0, 2), a[:, 1:, ::2], a[..., 1], a.permute(1, 2, 0), a.expand(2, 2, 3, 4),
+          a.transpose(1, 2).select(0, 1), a.view(6, 4)[2:], a[:, None, 1], a.diagonal(0, 1, 2)]
     return [layout(v) for v in vs] + [a.transpose(0, 1).is_contiguous(), a[:, :, :1].is_contiguous()]
 
 
