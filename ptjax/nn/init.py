@@ -67,8 +67,9 @@ def _no_op_if_empty(tensor):
     return False
 
 
-# Each initialiser is one compiled call per (shape, dtype): the draw and its scaling together (the bounds are
-# dynamic arguments), then one in-place ``copy_`` into the tensor.
+# Initial values are drawn on the host with NumPy, seeded from ptjax's generator (one split of its key per call):
+# reproducible under ``ptjax.manual_seed`` and with torch's distributions, and free of per-shape compilation (a
+# compiled draw per weight shape made building a ResNet take ~30 s). Then one in-place ``copy_``.
 
 def _write(tensor, array):
     """Copy ``array`` (a JAX array of the tensor's dtype, or a NumPy array) into ``tensor`` in place."""
@@ -83,27 +84,29 @@ def _compute_dtype(tensor):
     return np.dtype(np.float64 if tensor.dtype.name == "float64" else np.float32)
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2, 3))
-def _uniform_draw(key, shape, compute, dtype, a, b):
-    return jax.random.uniform(key, shape, compute, a.astype(compute), b.astype(compute)).astype(dtype)
+def _host_rng(generator):
+    key = np.asarray(jax.random.key_data(_random._key(generator))).astype(np.uint64)
+    return np.random.default_rng(int(key[0]) << 32 | int(key[1]))
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2, 3))
-def _normal_draw(key, shape, compute, dtype, mean, std):
-    z = jax.random.normal(key, shape, compute)
-    return (z * std.astype(compute) + mean.astype(compute)).astype(dtype)
+def _uniform_draw(rng, shape, a, b):
+    return rng.uniform(a, b, shape)
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2, 3))
-def _trunc_normal_draw(key, shape, compute, dtype, mean, std, a, b):
-    z = jax.random.truncated_normal(key, (a - mean) / std, (b - mean) / std, shape, compute)
-    return jnp.clip(z * std + mean, a, b).astype(dtype)
+def _normal_draw(rng, shape, mean, std):
+    return rng.standard_normal(shape) * std + mean
+
+
+def _trunc_normal_draw(rng, shape, mean, std, a, b):
+    from scipy.special import ndtr, ndtri
+    lo, hi = ndtr((a - mean) / std), ndtr((b - mean) / std)
+    z = ndtri(rng.uniform(lo, hi, shape))
+    return np.clip(z * std + mean, a, b)
 
 
 def _draw(fn, tensor, generator, *args):
-    arr = fn(_random._key(generator), tuple(tensor.shape), _compute_dtype(tensor), tensor._value.dtype,
-             *(np.asarray(float(a)) for a in args))
-    return _write(tensor, arr)
+    arr = fn(_host_rng(generator), tuple(tensor.shape), *(float(a) for a in args))
+    return _write(tensor, np.asarray(arr, dtype=_compute_dtype(tensor)))
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
@@ -202,28 +205,25 @@ def orthogonal_(tensor, gain=1, generator=None):
     return _draw(_orthogonal_draw, tensor, generator, gain)
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2, 3))
-def _orthogonal_draw(key, shape, compute, dtype, gain):
+def _orthogonal_draw(rng, shape, gain):
     rows = shape[0]
     cols = int(np.prod(shape)) // rows
-    flat = jax.random.normal(key, (rows, cols), compute)
+    flat = rng.standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T
-    q, r = jnp.linalg.qr(flat)
-    q = q * jnp.sign(jnp.diagonal(r))
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diagonal(r))
     if rows < cols:
         q = q.T
-    return (q.reshape(shape) * gain.astype(compute)).astype(dtype)
+    return q.reshape(shape) * gain
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
-def _sparse_draw(key, shape, compute, dtype, num_zeros, std):
+def _sparse_draw(rng, shape, num_zeros, std):
     rows, cols = shape
-    k1, k2 = jax.random.split(key)
-    w = jax.random.normal(k1, (rows, cols), compute) * std.astype(compute)
-    order = jnp.argsort(jax.random.uniform(k2, (rows, cols)), axis=0)
-    zero = jnp.zeros((rows, cols), bool).at[order[:num_zeros], jnp.arange(cols)[None, :]].set(True)
-    return jnp.where(zero, jnp.zeros((), compute), w).astype(dtype)
+    w = rng.standard_normal((rows, cols)) * std
+    for c in range(cols):
+        w[rng.permutation(rows)[:int(num_zeros)], c] = 0
+    return w
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
@@ -231,9 +231,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows = tensor.shape[0]
-    arr = _sparse_draw(_random._key(generator), tuple(tensor.shape), _compute_dtype(tensor), tensor._value.dtype,
-                       int(math.ceil(sparsity * rows)), np.asarray(float(std)))
-    return _write(tensor, arr)
+    return _draw(_sparse_draw, tensor, generator, int(math.ceil(sparsity * rows)), std)
 
 
 def _deprecated(meth):
