@@ -1,12 +1,10 @@
 """``torch.nn.init``: in-place initialisers (run under ``no_grad``), drawing from ptjax's generator."""
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from .._ops import random as _random
