@@ -15,7 +15,7 @@ from .. import _strides
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _Mode
-from .registry import BINARY, COMPARE, FLOAT, SAME, Op, TABLE, compute_dtype, op, scalar_kind
+from .registry import BINARY, COMPARE, FLOAT, SAME, Op, TABLE, compute_dtype, scalar_kind
 
 _KIND = {d.np: d._kind for d in D.ALL}
 _SK = {bool: 0, int: 1, float: 2, complex: 3}

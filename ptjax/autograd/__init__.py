@@ -112,7 +112,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` fields are not touched)."""
     from .._ops import creation
     from .._tensor import Tensor
-    single = isinstance(inputs, Tensor)
     ins = _tensors(inputs)
     roots = _tensors(outputs)
     root_cts = _root_grads(roots, grad_outputs, create_graph)
