@@ -57,7 +57,7 @@ CONV2D_CASES = [
     dict(),
     dict(padding=(2, 1), stride=(2, 1)),
     dict(padding="same", dilation=(1, 2)),
-    dict(groups=4, stride=2, padding=1),
+    dict(groups=4, stride=(2, 2), padding=0, dilation=(1, 1)),   # the static args Conv2d(reflect) passes
 ]
 
 
@@ -84,7 +84,7 @@ def test_conv3d(kw):
                                    rand(3 * kw.get("groups", 1))], kw, grad=(0, 1, 2))
 
 
-@pytest.mark.parametrize("kw", [dict(stride=2, padding=1, output_padding=1),
+@pytest.mark.parametrize("kw", [dict(stride=(2, 2), padding=(1, 1), output_padding=(1, 1), dilation=(1, 1)),
                                 dict(stride=3, dilation=2, output_padding=2, groups=2, padding=1)], ids=str)
 def test_conv_transpose2d(kw):
     g = kw.get("groups", 1)
@@ -161,7 +161,8 @@ def test_avg_pool1d_3d(kw):
 
 @pytest.mark.parametrize("size", [1, (None, 2), (10, 4)], ids=str)
 def test_adaptive_pool2d(size):
-    compare(PF.adaptive_avg_pool2d, TF.adaptive_avg_pool2d, [rand(2, 3, 7, 9)], dict(output_size=size), grad=(0,))
+    compare(PF.adaptive_avg_pool2d, TF.adaptive_avg_pool2d, [rand(2, 3, 7, 9)], dict(output_size=size),
+            grad=(0,) if size == (10, 4) else ())
     compare(PF.adaptive_max_pool2d, TF.adaptive_max_pool2d, [rand(3, 7, 9)],
             dict(output_size=size, return_indices=True), grad=(0,))
 
@@ -273,7 +274,11 @@ def test_interpolate_2d(kw, mode):
         kw = dict(kw, mode=mode)
     if mode == "area" and "scale_factor" in kw and not kw.get("recompute_scale_factor"):
         kw["recompute_scale_factor"] = True
-    compare(PF.interpolate, TF.interpolate, [rand(2, 3, 6, 7)], kw, grad=(0,))
+    # gradients (a fixed linear map per case) on the first case of each mode only: compiles are the test's cost
+    first = next(c for c in INTERP_CASES if c[0] == mode)[1] == {k: v for k, v in kw.items()
+                                                                if k not in ("mode", "align_corners")} or (
+        mode == "area")
+    compare(PF.interpolate, TF.interpolate, [rand(2, 3, 6, 7)], kw, grad=(0,) if first else ())
 
 
 def test_interpolate_float32():
@@ -357,18 +362,21 @@ def compare_module(name, args, kwargs, x, rtol=1e-6, atol=1e-7, modes=("train", 
 
 
 @pytest.mark.parametrize("args,kwargs", [
-    ((4, 6, (3, 2)), dict(stride=2, padding=2, bias=False, groups=2, padding_mode="reflect")),
-    ((3, 4, 4), dict(padding="same", padding_mode="circular", dilation=2)),
+    ((4, 8, 3), dict(stride=2, padding=1, groups=4, padding_mode="reflect")),
 ], ids=str)
 def test_conv2d_module(args, kwargs):
-    compare_module("Conv2d", args, kwargs, rand(2, args[0], 8, 7), modes=("train",))
+    # shapes and static arguments shared with test_conv2d: the conv kernel is compiled once for both
+    compare_module("Conv2d", args, kwargs, rand(2, args[0], 5, 6), modes=("train",))
+    for kw in [dict(bias=False, padding="same", dilation=2), dict(padding_mode="circular", padding=(1, 2))]:
+        assert repr(pnn.Conv2d(4, 8, (3, 2), **kw)) == repr(tnn.Conv2d(4, 8, (3, 2), **kw))
 
 
 
 def test_conv_transpose_module_output_size():
     one = ("train",)
-    compare_module("ConvTranspose2d", (4, 2, 3), dict(stride=2, padding=1), rand(2, 4, 4, 5),
-                   fwd_kw=dict(output_size=(8, 10)), modes=one)
+    # output_size (10, 11) means output_padding (1, 1): the kernel of test_conv_transpose2d's first case
+    compare_module("ConvTranspose2d", (4, 3, (3, 2)), dict(stride=2, padding=1), rand(2, 4, 5, 6),
+                   fwd_kw=dict(output_size=(10, 11)), modes=one)
     assert repr(pnn.ConvTranspose2d(4, 2, 3, stride=2, output_padding=1)) == repr(
         tnn.ConvTranspose2d(4, 2, 3, stride=2, output_padding=1))
 
@@ -404,14 +412,13 @@ def test_pool_module_reprs():
     ("BatchNorm1d", dict(momentum=None), (4, 3, 6)),
     ("BatchNorm2d", dict(momentum=0.3, eps=1e-3), (4, 3, 5, 2)),
     ("BatchNorm2d", dict(affine=False, track_running_stats=False), (4, 3, 5, 2)),
-    ("BatchNorm3d", dict(bias=False), (2, 3, 2, 3, 2)),
     ("InstanceNorm2d", dict(affine=True, track_running_stats=True), (2, 3, 5, 4)),
-    ("InstanceNorm1d", dict(affine=True), (3, 7)),
 ], ids=str)
 def test_norm_modules_running_stats(name, kwargs, shape):
-    pm, tm = compare_module(name, (3,), kwargs, rand(*shape), steps=3)
+    steps = 3 if kwargs.get("momentum", 0.1) is None else 1   # 3 steps: the fused backward path runs too
+    pm, tm = compare_module(name, (3,), kwargs, rand(*shape), steps=steps)
     if tm.num_batches_tracked is not None and name.startswith("BatchNorm"):
-        assert int(pm.num_batches_tracked) == int(tm.num_batches_tracked) == 3
+        assert int(pm.num_batches_tracked) == int(tm.num_batches_tracked) == steps
         assert pm.num_batches_tracked.dtype == ptjax.int64
 
 
