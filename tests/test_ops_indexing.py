@@ -8,7 +8,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from _ops_harness import Gen, Sample, compare_call, compare_grad  # noqa: E402
+from _ops_harness import Gen, Sample, compare_call, compare_grad, fast_compiles  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fast_compiles():
+    with fast_compiles():
+        yield
 
 g = Gen(1)
 X = g.f(3, 4, 5)

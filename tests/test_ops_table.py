@@ -11,8 +11,14 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import ptjax  # noqa: E402
-from _ops_harness import (ATOL, RTOL, DT, TL, Gen, Sample, assert_same_error, assert_same_value,  # noqa: E402
-                          compare_call, compare_grad, run)
+from _ops_harness import (ATOL, RTOL, DT, TL, Gen, Sample, compare_call, compare_grad,  # noqa: E402
+                          fast_compiles)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fast_compiles():
+    with fast_compiles():
+        yield
 
 
 class OpInfo:
@@ -73,15 +79,13 @@ for _name in ("add", "sub", "mul"):
 add_op("div", binary_samples(rhs=lambda *s: pos(*s) * np.where(g.b(*s), 1, -1).astype(np.float32))
        + [Sample(f(3, 4), pos(4), rounding_mode="floor"), Sample(f(3, 4), pos(3, 4), rounding_mode="trunc"),
           Sample(i(3, 4), nzi(4), rounding_mode="floor", name="i-floor"),
-          Sample(i(3, 4), nzi(4), rounding_mode="trunc", name="i-trunc"),
-          Sample(i(3, 4), nzi(4), name="i-true")], grad_samples=3)
+          Sample(i(3, 4), nzi(4), rounding_mode="trunc", name="i-trunc")], grad_samples=3)
 add_op("true_divide", [Sample(f(3, 4), pos(4)), Sample(i(3, 4), nzi(3, 4))])
 add_op("floor_divide", [Sample(f(3, 4), pos(4)), Sample(i(3, 4), nzi(3, 4)), Sample(i(4), 2)], grad=False)
 add_op("remainder", [Sample(f(3, 4), pos(4)), Sample(f(3, 4), -1.5), Sample(i(3, 4), nzi(3, 4)), Sample(i(4), 3)])
 add_op("fmod", [Sample(f(3, 4), pos(4)), Sample(i(3, 4), nzi(3, 4)), Sample(i(4), -3)])
-add_op("pow", [Sample(pos(3, 4), f(3, 4)), Sample(pos(3, 4), 2), Sample(pos(3, 4), 0.5), Sample(f(3, 4), 3),
-               Sample(i(3, 4), 2), Sample(i(3, 4, lo=0), i(4, lo=0, hi=3)), Sample(pos(), f(4)),
-               Sample(i(4), 0.5), Sample(i(4, lo=1), np.array(2.0, np.float32))], grad_samples=2)
+add_op("pow", [Sample(pos(3, 4), f(3, 4)), Sample(pos(3, 4), 0.5), Sample(f(3, 4), 3), Sample(i(3, 4), 2),
+               Sample(i(3, 4, lo=0), i(4, lo=0, hi=3)), Sample(pos(), f(4)), Sample(i(4), 0.5)], grad_samples=2)
 add_op("atan2", [Sample(f(3, 4), f(3, 4)), Sample(f(3, 4), f(4)), Sample(i(4), i(4))])
 for _name in ("maximum", "minimum", "fmax", "fmin"):
     add_op(_name, [Sample(distinct(3, 4), distinct(3, 4)), Sample(distinct(3, 4), distinct(4) + 0.1),
@@ -102,20 +106,18 @@ for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
                    Sample(i(3, 4), 0.5)]
            + [Sample(i(2, 3), f()), Sample(b(3), b(3)), Sample(f(0, 2), f(2))] * (_name in ("eq", "lt")))
 for _name in ("logical_and", "logical_or", "logical_xor"):
-    add_op(_name, [Sample(b(3, 4), b(3, 4)), Sample(i(3, 4, lo=0, hi=2), f(4)), Sample(b(3, 4), b(4))])
+    add_op(_name, [Sample(b(3, 4), b(4)), Sample(i(3, 4, lo=0, hi=2), f(4))])
 for _name in ("bitwise_and", "bitwise_or", "bitwise_xor"):
     add_op(_name, [Sample(b(3, 4), b(3, 4)), Sample(i(3, 4), i(3, 4)), Sample(i(3, 4), 6), Sample(b(4), True),
                    Sample(f(3), f(3), name="float-raises")], grad=False)
 add_op("bitwise_not", [Sample(b(3, 4)), Sample(i(3, 4))], grad=False)
 add_op("logical_not", [Sample(b(3, 4)), Sample(i(3, 4, lo=-1, hi=2)), Sample(f(4))])
 for _name in ("isnan", "isinf", "isfinite", "signbit"):
-    add_op(_name, [Sample(np.array([1.0, np.nan, np.inf, -np.inf, -0.0, -2.0], np.float32)), Sample(i(4)),
-                   Sample(f())])
+    add_op(_name, [Sample(np.array([1.0, np.nan, np.inf, -np.inf, -0.0, -2.0], np.float32)), Sample(i(4))])
 add_op("isclose", [Sample(f(3, 4), f(3, 4)), Sample(np.array([1.0, 1.0 + 1e-6, np.nan], np.float32),
                                                      np.array([1.0, 1.0, np.nan], np.float32), equal_nan=True)])
-add_op("where", [Sample(b(3, 4), f(3, 4), f(3, 4)), Sample(b(3, 4), f(4), f(3, 1)), Sample(b(4), f(3, 4), 0.0),
-                 Sample(b(3, 4), i(3, 4), f(3, 4)), Sample(b(3, 4), 1.0, 0.0), Sample(b(4), i(4), 2),
-                 Sample(b(), f(2), f())],
+add_op("where", [Sample(b(3, 4), f(4), f(3, 1)), Sample(b(4), f(3, 4), 0.0), Sample(b(3, 4), i(3, 4), f(3, 4)),
+                 Sample(b(3, 4), 1.0, 0.0), Sample(b(4), i(4), 2), Sample(b(), f(2), f())],
        method=False, grad_samples=2)
 add_op("Tensor.where", [Sample(f(3, 4), b(3, 4), f(3, 4)), Sample(f(3, 4), b(4), 0.0)],
        fn=lambda lib, x, c, y: x.where(c, y), method=False, inplace=False)
@@ -150,8 +152,8 @@ for _name in ("floor", "ceil", "trunc", "round"):
 add_op("frac", [Sample(f(3, 4) * 3), Sample(f())])
 add_op("round", [Sample(f(3, 4) * 10, decimals=1), Sample(f(3, 4) * 1000, decimals=-2)])
 add_op("relu", [Sample(f(3, 4)), Sample(i(4))])
-add_op("clamp", [Sample(f(3, 4), -0.5, 0.5), Sample(f(3, 4), min=0.0), Sample(f(3, 4), max=0.0),
-                 Sample(f(3, 4), f(4) - 1, f(3, 1) + 1), Sample(i(3, 4), -2, 2), Sample(i(3, 4), 0.5),
+add_op("clamp", [Sample(f(3, 4), -0.5, 0.5), Sample(f(3, 4), max=0.0), Sample(f(3, 4), f(4) - 1, f(3, 1) + 1),
+                 Sample(i(3, 4), -2, 2), Sample(i(3, 4), 0.5),
                  Sample(f(3, 4), name="no-bounds-raises")])
 add_op("clip", [Sample(f(3, 4), -0.5, 0.5), Sample(i(3, 4), max=1)], grad=False)
 add_op("clamp_min", [Sample(f(3, 4), 0.2), Sample(f(3, 4), f(4))])
@@ -165,16 +167,17 @@ add_op("masked_fill", [Sample(f(3, 4), b(3, 4), 0.5), Sample(f(3, 4), b(4), -1.0
 
 
 def red_samples(gen=f, ints=True, empty=True):
-    s = [Sample(gen(2, 3, 4)), Sample(gen(2, 3, 4), 1), Sample(gen(2, 3, 4), -1, keepdim=True),
-         Sample(gen(2, 3, 4), (0, 2)), Sample(gen(), 0), Sample(gen())]
+    s = [Sample(gen(2, 3, 4)), Sample(gen(2, 3, 4), -1, keepdim=True), Sample(gen(2, 3, 4), (0, 2)),
+         Sample(gen(), 0)]
     if empty:
         s.append(Sample(gen(0, 3), 1))
     if ints:
-        s += [Sample(i(3, 4)), Sample(i(3, 4), 0), Sample(b(3, 4), name="bool")]
+        s += [Sample(i(3, 4), 0), Sample(b(3, 4), name="bool")]
     return s
 
 
-add_op("sum", grad_samples=3, samples=red_samples() + [Sample(f(0, 3)), Sample(i(3, 4), 1, dtype=DT("float64"), name="i-dtype")])
+add_op("sum", grad_samples=3,
+       samples=red_samples() + [Sample(f(0, 3)), Sample(i(3, 4), 1, dtype=DT("float64"), name="i-dtype")])
 add_op("nansum", [Sample(np.array([[1.0, np.nan], [2.0, 3.0]], np.float32)), Sample(f(2, 3), 1)])
 add_op("prod", [Sample(f(2, 3, 4)), Sample(f(2, 3, 4), -1, keepdim=True), Sample(f(), 0), Sample(i(3, 4), 0),
                 Sample(b(3, 4)), Sample(f(0, 3), 1)])
@@ -187,11 +190,11 @@ for _name in ("var", "std"):
            + [Sample(f(3, 4), 0, unbiased=False)] * (_name == "var"))
 for _name in ("var_mean", "std_mean"):
     add_op(_name, [Sample(f(2, 3, 4)), Sample(f(2, 3, 4), 1, keepdim=True), Sample(f(3, 4), -1, correction=0)])
-add_op("logsumexp", [Sample(f(2, 3, 4), 1), Sample(f(2, 3, 4), -1, keepdim=True), Sample(f(2, 3, 4), (0, 2)),
-                     Sample(f(), 0), Sample(i(3, 4), 1), Sample(f(0, 3), 1)])
+add_op("logsumexp", [Sample(f(2, 3, 4), -1, keepdim=True), Sample(f(2, 3, 4), (0, 2)), Sample(f(), 0),
+                     Sample(i(3, 4), 1), Sample(f(0, 3), 1)])
 for _name in ("amax", "amin"):
-    add_op(_name, [Sample(distinct(2, 3, 4)), Sample(distinct(2, 3, 4), 1), Sample(distinct(2, 3, 4), (0, -1)),
-                   Sample(distinct(2, 3, 4), -1, keepdim=True), Sample(i(3, 4), 0), Sample(f(), 0)])
+    add_op(_name, [Sample(distinct(2, 3, 4)), Sample(distinct(2, 3, 4), (0, -1)),
+                   Sample(distinct(2, 3, 4), -1, keepdim=True), Sample(i(3, 4), 0)])
 for _name in ("argmax", "argmin"):
     add_op(_name, [Sample(distinct(2, 3, 4)), Sample(distinct(2, 3, 4), -1, True), Sample(i(3, 4), 0),
                    Sample(f(), 0), Sample(distinct(2, 3), keepdim=True)])
@@ -216,8 +219,7 @@ add_op("cumprod", [Sample(f(3, 4), 1), Sample(f(3, 4), -2), Sample(i(3, 4), 0)])
 for _name in ("cummax", "cummin"):
     add_op(_name, [Sample(distinct(3, 4), 1), Sample(distinct(3, 4), -2), Sample(i(3, 4), 0)])
 add_op("logcumsumexp", [Sample(f(3, 4), 1), Sample(f(3, 4), -2)])
-add_op("sort", [Sample(distinct(3, 4)), Sample(distinct(3, 4), 0), Sample(distinct(3, 4), -1, True),
-                Sample(distinct(3, 4), descending=True, stable=True), Sample(i(3, 4), stable=True), Sample(f())])
+add_op("sort", [Sample(distinct(3, 4)), Sample(distinct(3, 4), 0, True), Sample(i(3, 4), stable=True), Sample(f())])
 add_op("argsort", [Sample(distinct(3, 4)), Sample(distinct(3, 4), 0, True), Sample(i(6), stable=True)])
 add_op("topk", [Sample(distinct(3, 5), 2), Sample(distinct(3, 5), 2, 0), Sample(distinct(3, 5), 3, largest=False),
                 Sample(distinct(3, 5), 6, name="k-too-big-raises")])
@@ -237,8 +239,8 @@ add_op("view", [Sample(f(3, 4), 12), Sample(f(3, 4), 2, 6), Sample(f(3, 4), (-1,
 add_op("flatten", [Sample(f(2, 3, 4)), Sample(f(2, 3, 4), 1), Sample(f(2, 3, 4), 0, -2), Sample(f()),
                    Sample(f(0, 3))], inplace=False)
 add_op("unflatten", [Sample(f(2, 12), 1, (3, 4)), Sample(f(2, 12), -1, (-1, 2))], inplace=False)
-add_op("squeeze", [Sample(f(1, 3, 1, 4)), Sample(f(1, 3, 1, 4), 0), Sample(f(1, 3, 1, 4), -2), Sample(f(1, 3), 1),
-                   Sample(f(1, 3, 1), (0, 2)), Sample(f()), Sample(f(), 0)])
+add_op("squeeze", [Sample(f(1, 3, 1, 4)), Sample(f(1, 3, 1, 4), -2), Sample(f(1, 3), 1),
+                   Sample(f(1, 3, 1), (0, 2)), Sample(f(), 0)])
 add_op("unsqueeze", [Sample(f(3, 4), 0), Sample(f(3, 4), -1), Sample(f(3, 4), 1), Sample(f(), 0),
                      Sample(f(3, 4), 3, name="range-raises")])
 add_op("permute", [Sample(f(2, 3, 4), (2, 0, 1)), Sample(f(2, 3, 4), (-1, 0, 1)), Sample(f(2, 3), (1, 0)),
@@ -258,8 +260,7 @@ add_op("select", [Sample(f(3, 4), 0, 1), Sample(f(3, 4), -1, -1), Sample(f(3, 4)
 add_op("split", [Sample(f(5, 4), 2), Sample(f(5, 4), 2, 1), Sample(f(5, 4), [1, 4]), Sample(f(5, 4), [1, 3], -1),
                  Sample(f(5, 4), [1, 3], 0, name="bad-sizes-raises")],
        fn=lambda lib, *a, **k: tuple(lib.split(*a, **k)), method=False, inplace=False)
-add_op("chunk", [Sample(f(5, 4), 2), Sample(f(5, 4), 3, 1), Sample(f(6, 4), 3), Sample(f(2, 4), 4),
-                 Sample(f(5, 4), 2, -1)], fn=lambda lib, *a, **k: tuple(lib.chunk(*a, **k)), inplace=False)
+add_op("chunk", [Sample(f(5, 4), 2), Sample(f(5, 4), 3, 1), Sample(f(2, 4), 4)], fn=lambda lib, *a, **k: tuple(lib.chunk(*a, **k)), inplace=False)
 add_op("tensor_split", [Sample(f(5, 4), 3), Sample(f(5, 4), [1, 3], 1)],
        fn=lambda lib, *a, **k: tuple(lib.tensor_split(*a, **k)), inplace=False)
 add_op("unbind", [Sample(f(3, 4)), Sample(f(3, 4), 1), Sample(f(3, 4), -1)],
@@ -275,8 +276,8 @@ add_op("cat", [Sample(TL([f(2, 3), f(1, 3)])), Sample(TL([f(2, 3), f(2, 1)]), 1)
                Sample(TL([f(2, 3), f(2, 2)]), 0, name="mismatch-raises"), Sample(TL([f(), f()]), name="0d-raises")],
        method=False, inplace=False)
 add_op("concat", [Sample(TL([f(2, 3), f(1, 3)]))], method=False, inplace=False, grad=False)
-add_op("stack", [Sample(TL([f(2, 3), f(2, 3)])), Sample(TL([f(2, 3), f(2, 3)]), 2), Sample(TL([f(2, 3), f(2, 3)]), -1),
-                 Sample(TL([f(), f()])), Sample(TL([i(2), f(2)])), Sample(TL([f(2), f(3)]), name="mismatch-raises")],
+add_op("stack", [Sample(TL([f(2, 3), f(2, 3)])), Sample(TL([f(2, 3), f(2, 3)]), -1), Sample(TL([f(), f()])),
+                 Sample(TL([i(2), f(2)])), Sample(TL([f(2), f(3)]), name="mismatch-raises")],
        method=False, inplace=False)
 add_op("hstack", [Sample(TL([f(2, 3), f(2, 1)])), Sample(TL([f(2), f(3)]))], method=False, inplace=False)
 add_op("vstack", [Sample(TL([f(2, 3), f(1, 3)])), Sample(TL([f(3), f(3)]))], method=False, inplace=False)
@@ -336,8 +337,7 @@ add_op("mm", [Sample(f(2, 3), f(3, 4)), Sample(f(0, 3), f(3, 2)), Sample(f(5, 10
               Sample(f(2, 3), i(3, 2), name="dtype-raises")], inplace=False, message=True)
 add_op("bmm", [Sample(f(2, 2, 3), f(2, 3, 4)), Sample(f(2, 2, 3), f(3, 3, 4), name="batch-raises")], inplace=False)
 add_op("matmul", [Sample(f(2, 3), f(3, 4)), Sample(f(3), f(3)), Sample(f(3), f(3, 2)), Sample(f(2, 3), f(3)),
-                  Sample(f(2, 2, 3), f(3, 4)), Sample(f(2, 1, 2, 3), f(3, 3, 2)), Sample(f(3), f(2, 3, 4)),
-                  Sample(i(2, 3), i(3, 2)), Sample(f(5, 10), f(3, 2), name="mismatch-raises"),
+                  Sample(f(2, 1, 2, 3), f(3, 3, 2)), Sample(i(2, 3), i(3, 2)), Sample(f(5, 10), f(3, 2), name="mismatch-raises"),
                   Sample(f(2, 4, 10), f(3, 2), name="3d-mismatch-raises"),
                   Sample(f(), f(3), name="0d-raises")], inplace=False, message=True, grad_samples=5)
 add_op("dot", [Sample(f(3), f(3)), Sample(i(3), i(3))], inplace=False)
@@ -349,8 +349,7 @@ add_op("addmv", [Sample(f(2), f(2, 3), f(3)), Sample(f(2), f(2, 3), f(3), beta=2
 add_op("baddbmm", [Sample(f(2, 2, 4), f(2, 2, 3), f(2, 3, 4)), Sample(f(2, 4), f(2, 2, 3), f(2, 3, 4), alpha=0.5)])
 add_op("addbmm", [Sample(f(2, 4), f(3, 2, 3), f(3, 3, 4))])
 add_op("einsum", [Sample("ij,jk->ik", f(2, 3), f(3, 4)), Sample("bij,bjk->bik", TL([f(2, 2, 3), f(2, 3, 4)])),
-                  Sample("ii->i", f(3, 3)), Sample("i,j->ij", f(3), f(2)), Sample("...j,j->...", f(2, 3, 4), f(4)),
-                  Sample("ij->", f(2, 3))], method=False, inplace=False)
+                  Sample("ii->i", f(3, 3)), Sample("...j,j->...", f(2, 3, 4), f(4))], method=False, inplace=False)
 add_op("tensordot", [Sample(f(2, 3, 4), f(3, 4, 5)), Sample(f(2, 3), f(3, 4), 1),
                      Sample(f(2, 3, 4), f(4, 3), ([1, 2], [1, 0]))], method=False, inplace=False)
 add_op("cross", [Sample(f(2, 3), f(2, 3)), Sample(f(3, 2), f(3, 2), dim=0)], inplace=False)
@@ -359,7 +358,7 @@ add_op("trace", [Sample(f(3, 3)), Sample(f(2, 3))], inplace=False)
 add_op("det", [Sample(f(3, 3) + 3 * np.eye(3, dtype=np.float32)), Sample(f(2, 2, 2) + 3 * np.eye(2, dtype=np.float32))],
        inplace=False, rtol=1e-3)
 add_op("inverse", [Sample(f(3, 3) + 3 * np.eye(3, dtype=np.float32))], inplace=False, rtol=1e-3, atol=1e-4)
-add_op("cdist", [Sample(f(3, 2), f(4, 2)), Sample(f(2, 3, 2), f(2, 4, 2), p=1.0)], method=False, inplace=False)
+add_op("cdist", [Sample(f(3, 2), f(4, 2)), Sample(f(3, 2), f(4, 2), p=1.0)], method=False, inplace=False)
 
 # ---- Python operators (forward, reflected and in-place) --------------------------------------------------------
 
@@ -383,13 +382,12 @@ for _py, _opfn, _ifn in _OPERATORS:
     _lhs = pos if _py == "pow" else f
     # (the functional forms above cover broadcasting and promotion; here: the operator entry points, Python
     # scalars on either side, and in-place results; gradients where the operand order matters)
-    add_op(f"__{_py}__", [Sample(_lhs(3, 4), _rhs(4)), Sample(_lhs(3, 4), 2), Sample(_lhs(3, 4), 1.5),
-                          Sample(i(3, 4, lo=1), i(3, 4, lo=1, hi=3)), Sample(i(3, 4, lo=1), 2.5)],
+    add_op(f"__{_py}__", [Sample(_lhs(3, 4), _rhs(4)), Sample(_lhs(3, 4), 2), Sample(i(3, 4, lo=1), 2.5)],
            fn=lambda lib, x, y, _o=_opfn: _o(x, y), method=False, inplace=False, grad=False)
     add_op(f"__r{_py}__", [Sample(_rhs(3, 4), 1.5), Sample(i(3, 4, lo=1, hi=3), 3), Sample(i(3, 4, lo=1, hi=3), 2.5)],
            fn=lambda lib, x, y, _o=_opfn: _o(y, x), method=False, inplace=False,
            grad=_grad and _py in ("sub", "truediv", "pow"))
-    add_op(f"__i{_py}__", [Sample(_lhs(3, 4), _rhs(4)), Sample(_lhs(3, 4), 2), Sample(i(3, 4, lo=1), i(3, 4, lo=1, hi=3)),
+    add_op(f"__i{_py}__", [Sample(_lhs(3, 4), _rhs(4)), Sample(i(3, 4, lo=1), i(3, 4, lo=1, hi=3)),
                            Sample(i(3, 4, lo=1), 1.5, name="int-float-raises" if _py != "floordiv" else None),
                            Sample(_lhs(4), _rhs(3, 4), name="broadcast-out-raises")],
            fn=_iop(_ifn), method=False, inplace=False, grad=_grad and _py in ("add", "mul"))

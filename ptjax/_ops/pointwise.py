@@ -98,7 +98,7 @@ def minimum(input, other):
     return jnp.minimum(input, other)
 
 
-@op(tensors=("input", "other"), promote=BINARY)
+@op(tensors=("input", "other"), promote=BINARY, jit=True)
 def fmax(input, other):
     """``maximum`` that ignores NaN."""
     if not jnp.issubdtype(input.dtype, jnp.inexact):
@@ -106,7 +106,7 @@ def fmax(input, other):
     return jnp.where(jnp.isnan(other) | (input >= other), input, other)  # ties: the gradient goes to input
 
 
-@op(tensors=("input", "other"), promote=BINARY)
+@op(tensors=("input", "other"), promote=BINARY, jit=True)
 def fmin(input, other):
     if not jnp.issubdtype(input.dtype, jnp.inexact):
         return jnp.minimum(input, other)
@@ -123,7 +123,7 @@ def logaddexp(input, other):
     return jnp.logaddexp(input, other)
 
 
-@op(tensors=("input", "other"), promote=FLOAT, inplace=True)
+@op(tensors=("input", "other"), promote=FLOAT, inplace=True, jit=True)
 def xlogy(input, other):
     return jax.scipy.special.xlogy(input, other)
 
@@ -133,17 +133,17 @@ def copysign(input, other):
     return jnp.copysign(input, other)
 
 
-@op(tensors=("input", "end", "weight"), promote=BINARY, inplace=True)
+@op(tensors=("input", "end", "weight"), promote=BINARY, inplace=True, jit=True)
 def lerp(input, end, weight):
     return input + weight * (end - input)
 
 
-@op(tensors=("input", "tensor1", "tensor2"), promote=BINARY, inplace=True)
+@op(tensors=("input", "tensor1", "tensor2"), promote=BINARY, inplace=True, jit=True)
 def addcmul(input, tensor1, tensor2, *, value=1):
     return input + value * tensor1 * tensor2
 
 
-@op(tensors=("input", "tensor1", "tensor2"), promote=BINARY, inplace=True)
+@op(tensors=("input", "tensor1", "tensor2"), promote=BINARY, inplace=True, jit=True)
 def addcdiv(input, tensor1, tensor2, *, value=1):
     return input + value * tensor1 / tensor2
 
@@ -322,7 +322,7 @@ def _clamp_check(input, min=None, max=None):
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
 
 
-@op(tensors=("input", "min", "max"), promote=BINARY, inplace=True, check=_clamp_check)
+@op(tensors=("input", "min", "max"), promote=BINARY, inplace=True, check=_clamp_check, jit=True)
 def clamp(input, min=None, max=None):
     if min is not None:
         input = jnp.maximum(input, min)
@@ -331,7 +331,8 @@ def clamp(input, min=None, max=None):
     return input
 
 
-@op(tensors=("input", "min", "max"), promote=BINARY, inplace=True, check=_clamp_check, grad_name="ClampBackward1")
+@op(tensors=("input", "min", "max"), promote=BINARY, inplace=True, check=_clamp_check, grad_name="ClampBackward1",
+    jit=True)
 def clip(input, min=None, max=None):
     return clamp.op.fn(input, min, max)
 
@@ -401,12 +402,18 @@ def _with_broadcast_errors(fn):
     return wrapped
 
 
-def _install_broadcast_errors():
+def _install_eager_forms():
+    """For this module's ops: torch's broadcast errors; and the fast paths (which call ``op.eager``) run the
+    composites marked ``jit=True`` compiled, as their kernels do, rather than primitive by primitive."""
     for o in TABLE.values():
-        if getattr(o.fn, "__module__", None) == __name__ and len(o.tensor_pos) >= 2:
+        if getattr(o.fn, "__module__", None) != __name__:
+            continue
+        if o.jit and o.eager is o.fn:
+            o.eager = jax.jit(o.fn)
+        if len(o.tensor_pos) >= 2:
             same = o.eager is o.fn
             o.fn = _with_broadcast_errors(o.fn)
             o.eager = o.fn if same else _with_broadcast_errors(o.eager)
 
 
-_install_broadcast_errors()
+_install_eager_forms()

@@ -237,10 +237,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 def unfold(input, dimension, size, step):
     d = _axes(dimension, input.ndim)[0] if input.ndim else 0
     n = (input.shape[d] - size) // step + 1
-    idx = jnp.arange(n)[:, None] * step + jnp.arange(size)[None, :]
-    x = jnp.take(input, idx.reshape(-1), axis=d)
-    x = x.reshape(input.shape[:d] + (n, size) + input.shape[d + 1:])
-    return jnp.moveaxis(x, d + 1, -1)
+    idx = np.arange(n)[:, None] * step + np.arange(size)[None, :]  # static: one gather, (n, size) in place of dim d
+    return jnp.moveaxis(jnp.take(input, idx, axis=d), d + 1, -1)
 
 
 @op(view=True, grad_name="AliasBackward0", method=False, function=False)
