@@ -254,9 +254,18 @@ def assign(self: Tensor, res: Tensor, check_cast=True):
         new = res._value
     base = self._base
     if base is None:
+        old = self._data
         self._write(new)
-        if _Mode.enabled and res._requires_grad:
+        if _Mode.enabled and res._requires_grad and res._grad_fn is not None:
             self._grad_fn, self._out_idx, self._requires_grad = res._grad_fn, res._out_idx, True
+        elif _Mode.enabled and (res._requires_grad or self._grad_fn is not None):
+            # a leaf written in (x.copy_(leaf)) or a constant over a non-leaf (y.zero_()): as torch, self stays in
+            # the graph (not a leaf): the overwrite as a whole-tensor CopySlices (zero gradient to the old value)
+            spec = (tuple(shape), _strides.contiguous_strides(shape), 0)
+            node = Node(TABLE["_copy_slices"].kernel(spec, ("t", "t"), None), (old, new),
+                        (edge(self) if self._grad_fn is not None else None, edge(res) if res._requires_grad else None),
+                        (_aval(new),))
+            self._grad_fn, self._out_idx, self._requires_grad = node, 0, True
         return self
     old_base = base._data
     spec = self._spec()
