@@ -418,6 +418,25 @@ add_op("type-conversions", [Sample(f(3, 4) * 3)], fn=lambda lib, x: (x.long(), x
                                                                     x.to(lib.float64), x.half()),
        method=False, inplace=False)
 
+# ---- in-place Tensor methods without a functional form ---------------------------------------------------------
+
+
+def _on_copy(method):
+    """``x.clone().<method>(...)``: returns the written tensor (which must be the one returned)."""
+    def f_(lib, x, *a):
+        y = x.clone()
+        r = getattr(y, method)(*a)
+        assert r is y
+        return r
+    return f_
+
+
+add_op("zero_", [Sample(f(3, 4)), Sample(i(3)), Sample(b(2, 2))], fn=_on_copy("zero_"), method=False, inplace=False)
+add_op("fill_", [Sample(f(3, 4), 2.5), Sample(i(3, 4), 2.7), Sample(b(3), 1), Sample(f(3, 4), f()),
+                 Sample(f(3, 4), f(2), name="non-0d-raises")], fn=_on_copy("fill_"), method=False, inplace=False)
+add_op("copy_", [Sample(f(3, 4), f(3, 4)), Sample(f(3, 4), f(4)), Sample(f(3, 4), i(3, 4)), Sample(i(3, 4), f(3, 4)),
+                 Sample(f(3, 4), f(2, 4), name="shape-raises")], fn=_on_copy("copy_"), method=False, inplace=False)
+
 
 # ---- the tests -------------------------------------------------------------------------------------------------
 
