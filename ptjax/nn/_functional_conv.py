@@ -69,6 +69,13 @@ def _bias(out, bias, nd):
 # ---- convolution -------------------------------------------------------------------------------------------------
 
 def _conv_lax(x, w, stride, pads, dilation, groups, nd):
+    if nd == 2 and all(p == (0, 0) for p in pads) and w.shape[2] > 1 and w.shape[3] > 1:
+        # XLA:CPU runs an unpadded 2-d convolution (and its gradients) on a much slower path than a padded one:
+        # pad `stride` rows on top and drop the first output row instead (identical result). See conv2d's
+        # docstring for the measurements.
+        y = lax.conv_general_dilated(x, w, stride, ((stride[0], 0), (0, 0)), rhs_dilation=dilation,
+                                     feature_group_count=groups, dimension_numbers=_DIMS[nd])
+        return y[:, :, 1:]
     return lax.conv_general_dilated(x, w, stride, pads, rhs_dilation=dilation, feature_group_count=groups,
                                     dimension_numbers=_DIMS[nd])
 
@@ -107,23 +114,27 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution over ``(N, C_in, H, W)`` with ``weight (C_out, C_in/groups, kH, kW)``.
 
-    Implementation: ``lax.conv_general_dilated`` in NCHW/OIHW, for every shape. Alternatives were timed on the
-    project's CPU (2 cores, XLA CPU, jax 0.10.2, machine shared with other jobs: min of 30 interleaved runs) for
-    the MNIST CNN convs at batch 64, forward + backward in ms (/tmp benchmark, see the commit message):
+    Implementation: ``lax.conv_general_dilated`` in NCHW/OIHW, with one twist. XLA:CPU runs an *unpadded*
+    convolution and its gradients on a much slower path than a padded one, so a conv with zero padding (and a
+    kernel larger than 1x1) is computed with ``stride`` extra rows of zero padding on top, and the first output
+    row dropped: the result is bit-identical. Timed on the project's CPU (2 cores, XLA:CPU, jax 0.10.2, machine
+    shared with other jobs: min / median of 30 interleaved runs, ms) for the MNIST CNN convs at batch 64,
+    forward + backward (grads of w, b for the first conv; of x, w, b for the second):
 
-    ==========================================  ===========  ===========  ==================  ===================
-    shape                                       NCHW lax     NHWC lax     im2col (9 slices    conv_general_
-                                                                          + concat + 1 dot)   dilated_patches+dot
-    ==========================================  ===========  ===========  ==================  ===================
-    1->32, 3x3, 28x28 (grad of w, b only)       4.3          4.3          2.9                 5.8
-    32->64, 3x3, 26x26 (grad of x, w, b)        88           80           153                 413
-    ==========================================  ===========  ===========  ==================  ===================
+    ================================  ============  ============  ============  =============  ==================
+    shape                             NCHW + pad    NCHW lax      NHWC lax      im2col: 9      conv_general_
+                                      trick (used)  (unpadded)                  slices+1 dot   dilated_patches+dot
+    ================================  ============  ============  ============  =============  ==================
+    1->32, 3x3, 28x28                 5.5 / 6.2     4.9 / 6.0     4.8 / 5.6     5.4 / 6.1      9.0 / 9.6
+    32->64, 3x3, 26x26                34 / 51       77 / 93       74 / 107      92 / 154       263 / 400
+    ================================  ============  ============  ============  =============  ==================
 
-    Medians were equal for NCHW and NHWC (135 vs 134 ms for the 32->64 conv); im2col only wins ~1 ms on the tiny
-    first conv and loses 2x on the one that matters, so the direct convolution is used everywhere. (torch's CPU
-    conv2d, forward + backward, for the 32->64 shape on the same machine: ~170 ms median.) In the whole ptjax
-    training step (conv-relu-conv-relu-maxpool-fc-relu-fc-log_softmax-nll, SGD) NCHW and NHWC both gave 111 ms
-    (min), im2col 150 ms.
+    The 32->64 conv alone: forward 10 ms instead of 31, input grad 13 instead of 16, weight grad 15 instead of 42.
+    Other shapes (batch 16-256, 3-64 channels, 3x3/5x5, stride 2, dilation 2) were as fast or faster with the
+    padding; 1x1 kernels were not (their backward got 8x slower), so they keep the plain call, as do 1-d and 3-d
+    convs (no gain measured). Whole ptjax MNIST training step (conv-relu-conv-relu-maxpool-fc-relu-fc-log_softmax-
+    nll, SGD, batch 64): 61 ms min / 78 median with the padding, 106 / 148 without; torch (2 threads) 61 / 80 on
+    the same machine at the same time.
     """
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
@@ -206,7 +217,11 @@ def _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, nd, name):
 
 def _windows(x, k, s, p, d, out, fill):
     """The window elements of every output position: ``(N, C, *out, prod(k))``, window offsets row-major."""
-    nd = len(k)
+    return jnp.stack(_window_list(x, k, s, p, d, out, fill), axis=-1), len(k)
+
+
+def _window_list(x, k, s, p, d, out, fill):
+    """``prod(k)`` strided slices of the (padded) input, one per window offset (row-major), each ``(N, C, *out)``."""
     sizes = x.shape[2:]
     widths = [(0, 0), (0, 0)]
     for n, kk, ss, pp, dd, o in zip(sizes, k, s, p, d, out):
@@ -219,7 +234,7 @@ def _windows(x, k, s, p, d, out, fill):
         start = (0, 0) + tuple(o_ * dd for o_, dd in zip(offs, d))
         limit = x.shape[:2] + tuple(st + (o - 1) * ss + 1 for st, o, ss in zip(start[2:], out, s))
         cols.append(lax.slice(x, start, limit, (1, 1) + tuple(s)))
-    return jnp.stack(cols, axis=-1), nd
+    return cols
 
 
 def _first_max(win):
@@ -252,13 +267,51 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
         fill = -jnp.inf
     else:
         fill = jnp.iinfo(x.dtype).min
-    win, _ = _windows(x, k, s, p, d, out, fill)
-    val, pos = _first_max(win)
+    val, pos = _max_pool_core(x, k, s, p, d, out, fill)
     if unbatched:
         val, pos = val[0], pos[0]
     if not return_indices:
         return val
     return val, _input_index(pos, k, s, p, d, out, x.shape[2:])
+
+
+def _fold_max(cols):
+    """Running maximum over the window slices in order, as torch's CPU loop: a later element replaces the current
+    one when greater, or when NaN. Returns (values, window position)."""
+    best, idx = cols[0], jnp.zeros(cols[0].shape, jnp.int32)
+    for j, c in enumerate(cols[1:], 1):
+        upd = (c > best) | jnp.isnan(c) if jnp.issubdtype(c.dtype, jnp.floating) else c > best
+        best = jnp.where(upd, c, best)
+        idx = jnp.where(upd, jnp.int32(j), idx)
+    return best, idx
+
+
+def _max_pool_core(x, k, s, p, d, out, fill):
+    """(max, window position) per output. The value is an elementwise fold over the window slices (cheap on CPU);
+    the gradient, a custom vjp, sends each output's cotangent to the winning element only (torch's routing) by
+    transposing the (linear) window extraction — not JAX's ``max`` rule, which splits it between ties."""
+    K = int(np.prod(k))
+    shape, dtype = x.shape, x.dtype
+
+    @jax.custom_vjp
+    def pool(x):
+        return _fold_max(_window_list(x, k, s, p, d, out, fill))[0]
+
+    def pool_fwd(x):
+        return _fold_max(_window_list(x, k, s, p, d, out, fill))
+
+    def pool_bwd(idx, g):
+        dwin = jnp.where(jnp.arange(K, dtype=jnp.int32) == idx[..., None], g[..., None], jnp.zeros((), g.dtype))
+        extract = lambda y: _windows(y, k, s, p, d, out, 0)[0]  # noqa: E731  (zero fill: linear)
+        return jax.linear_transpose(extract, jax.ShapeDtypeStruct(shape, dtype))(dwin)
+
+    pool.defvjp(pool_fwd, pool_bwd)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        return _fold_max(_window_list(x, k, s, p, d, out, fill))
+    val = pool(x)
+    # the positions (for return_indices) come from the same fold; XLA shares the work with ``pool``'s forward
+    _, pos = _fold_max(_window_list(lax.stop_gradient(x), k, s, p, d, out, fill))
+    return val, pos
 
 
 @op(jit=True, method=False, grad_name="MaxPool2DWithIndicesBackward0")
