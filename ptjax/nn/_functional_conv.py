@@ -68,8 +68,20 @@ def _bias(out, bias, nd):
 
 # ---- convolution -------------------------------------------------------------------------------------------------
 
+def _cpu_only():
+    """Whether JAX runs on CPU only (the padding trick below is a measured XLA:CPU workaround; GPUs keep the plain
+    convolution)."""
+    global _CPU_ONLY
+    if _CPU_ONLY is None:
+        _CPU_ONLY = jax.default_backend() == "cpu"
+    return _CPU_ONLY
+
+
+_CPU_ONLY = None
+
+
 def _conv_lax(x, w, stride, pads, dilation, groups, nd):
-    if nd == 2 and all(p == (0, 0) for p in pads) and w.shape[2] > 1 and w.shape[3] > 1:
+    if nd == 2 and all(p == (0, 0) for p in pads) and w.shape[2] > 1 and w.shape[3] > 1 and _cpu_only():
         # XLA:CPU runs an unpadded 2-d convolution (and its gradients) on a much slower path than a padded one:
         # pad `stride` rows on top and drop the first output row instead (identical result). See conv2d's
         # docstring for the measurements.
