@@ -514,10 +514,13 @@ def _bshape(x, c_axis=1):
     return (1, -1) + (1,) * (x.ndim - 2)
 
 
-@op(tensors=("input", "running_mean", "running_var", "weight", "bias"), jit=True, method=False, function=False,
-    grad_name="NativeBatchNormBackward0")
+@op(tensors=("input", "running_mean", "running_var", "weight", "bias", "momentum"), jit=True, method=False,
+    function=False, grad_name="NativeBatchNormBackward0")
 def _batch_norm_impl(input, running_mean, running_var, weight, bias, training, momentum, eps):
-    """(output, new running mean, new running var) — the two last only when training with running stats."""
+    """(output, new running mean, new running var) — the two last only when training with running stats.
+
+    ``momentum`` is a dynamic scalar: BatchNorm(momentum=None) passes 1/num_batches_tracked, a new value each
+    step, which must not compile a new kernel each step."""
     axes = (0,) + tuple(range(2, input.ndim))
     shp = _bshape(input)
     x = input
@@ -533,7 +536,7 @@ def _batch_norm_impl(input, running_mean, running_var, weight, bias, training, m
         out = out + bias.reshape(shp)
     if training and running_mean is not None:
         n = x.size // x.shape[1]
-        m = momentum
+        m = jnp.asarray(momentum, running_mean.dtype)
         mean_s, var_s = lax.stop_gradient(mean), lax.stop_gradient(var)
         new_mean = (1 - m) * running_mean + m * mean_s.astype(running_mean.dtype)
         new_var = (1 - m) * running_var + m * (var_s * (n / max(n - 1, 1))).astype(running_var.dtype)
@@ -576,8 +579,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return res
 
 
-@op(tensors=("input", "running_mean", "running_var", "weight", "bias"), jit=True, method=False, function=False,
-    grad_name="NativeBatchNormBackward0")
+@op(tensors=("input", "running_mean", "running_var", "weight", "bias", "momentum"), jit=True, method=False,
+    function=False, grad_name="NativeBatchNormBackward0")
 def _instance_norm_impl(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps):
     axes = tuple(range(2, input.ndim))
     shp = _bshape(input)
@@ -594,7 +597,7 @@ def _instance_norm_impl(input, running_mean, running_var, weight, bias, use_inpu
         out = out + bias.reshape(shp)
     if use_input_stats and running_mean is not None:
         n = int(np.prod(x.shape[2:]))
-        m = momentum
+        m = jnp.asarray(momentum, running_mean.dtype)
         mean_s = lax.stop_gradient(mean).reshape(x.shape[:2])
         var_s = lax.stop_gradient(var).reshape(x.shape[:2]) * (n / max(n - 1, 1))
         new_mean = (1 - m) * running_mean + m * jnp.mean(mean_s, axis=0).astype(running_mean.dtype)
