@@ -21,6 +21,19 @@ from ptjax.nn import _functional_attention as PA  # noqa: E402
 RNG = np.random.default_rng(4321)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _fast_compiles():
+    """XLA backend optimizations off while this module compiles its kernels (compiles dominate its run time; the
+    values agree with torch at the same tolerances), restored afterwards."""
+    import jax
+    old = jax.config.read("jax_disable_most_optimizations")
+    jax.config.update("jax_disable_most_optimizations", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_disable_most_optimizations", old)
+
+
 def rand(*shape, dtype=np.float64):
     return RNG.standard_normal(shape).astype(dtype)
 
