@@ -57,11 +57,12 @@ def mlp_data(seed=0):
     return (w1, b1, w2, b2), x, y
 
 
-def ptjax_mlp_step():
+def mlp_step(lib):
+    """The MLP step written once in torch's API; ``lib`` is ptjax or torch."""
     params, x, y = mlp_data()
-    ps = [ptjax.tensor(p, requires_grad=True) for p in params]
-    X, Y = ptjax.tensor(x), ptjax.tensor(y)
-    onehot = ptjax.tensor(np.eye(10, dtype=np.float32)[y])
+    ps = [lib.tensor(p, requires_grad=True) for p in params]
+    X = lib.tensor(x)
+    onehot = lib.tensor(np.eye(10, dtype=np.float32)[y])
     lr = 0.01
 
     def step():
@@ -71,29 +72,7 @@ def ptjax_mlp_step():
         logp = logits - logits.logsumexp(1, keepdim=True)
         loss = -(logp * onehot).sum() / 64
         loss.backward()
-        with ptjax.no_grad():
-            for p in ps:
-                p -= lr * p.grad
-                p.grad = None
-        return loss
-    return step
-
-
-def torch_mlp_step(torch):
-    params, x, y = mlp_data()
-    ps = [torch.tensor(p, requires_grad=True) for p in params]
-    X, Y = torch.tensor(x), torch.tensor(y)
-    onehot = torch.tensor(np.eye(10, dtype=np.float32)[y])
-    lr = 0.01
-
-    def step():
-        w1, b1, w2, b2 = ps
-        h = (X @ w1 + b1).relu()
-        logits = h @ w2 + b2
-        logp = logits - logits.logsumexp(1, keepdim=True)
-        loss = -(logp * onehot).sum() / 64
-        loss.backward()
-        with torch.no_grad():
+        with lib.no_grad():
             for p in ps:
                 p -= lr * p.grad
                 p.grad = None
@@ -128,17 +107,17 @@ def jax_mlp_step():
 
 def bench_mlp(torch):
     res = {}
-    step = ptjax_mlp_step()
+    step = mlp_step(ptjax)
     res["ptjax eager"] = median_time(step, sync=lambda: None)
     jstep, jsync = jax_mlp_step()
     res["jax.jit"] = median_time(jstep, sync=jsync)
     if torch:
-        res["torch eager"] = median_time(torch_mlp_step(torch))
+        res["torch eager"] = median_time(mlp_step(torch))
     return res
 
 
 def bench_recompiles(torch):
-    step = ptjax_mlp_step()
+    step = mlp_step(ptjax)
     for _ in range(5):
         step()
     before = dict(STATS)
@@ -182,7 +161,7 @@ def live_arrays():
 
 
 def bench_memory(torch, steps=2000):
-    step = ptjax_mlp_step()
+    step = mlp_step(ptjax)
     for _ in range(20):
         step()
     gc.collect()
@@ -193,7 +172,7 @@ def bench_memory(torch, steps=2000):
     a1, r1 = live_arrays(), rss_mb()
     res = {"live arrays before": a0, "live arrays after": a1, "ptjax RSS MB before": r0, "ptjax RSS MB after": r1}
     if torch:
-        tstep = torch_mlp_step(torch)
+        tstep = mlp_step(torch)
         for _ in range(20):
             tstep()
         t0 = rss_mb()

@@ -7,32 +7,18 @@ no torchvision needed). Prints wall time per epoch, samples/s and test accuracy.
 """
 import argparse
 import os
+import sys
 import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from ptjax.vision.datasets.mnist import read_image_file, read_label_file
 
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout(0.25)
-        self.dropout2 = nn.Dropout(0.5)
-        self.fc1 = nn.Linear(9216, 128)
-        self.fc2 = nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = F.relu(self.conv2(F.relu(self.conv1(x))))
-        x = self.dropout1(F.max_pool2d(x, 2))
-        x = self.dropout2(F.relu(self.fc1(torch.flatten(x, 1))))
-        return F.log_softmax(self.fc2(x), dim=1)
+sys.path.insert(0, os.path.dirname(__file__))
+from bench_train import cnn  # noqa: E402  (the same CNN, built with torch)
 
 
 def load(raw, split):
@@ -53,7 +39,7 @@ def main():
     raw = os.path.join(args.data, "MNIST", "raw")
     train = DataLoader(load(raw, "train"), batch_size=64, shuffle=True)
     test = DataLoader(load(raw, "test"), batch_size=1000)
-    model = Net()
+    model = cnn(torch)
     opt = torch.optim.Adadelta(model.parameters(), lr=1.0)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.7)
     for epoch in range(1, args.epochs + 1):
