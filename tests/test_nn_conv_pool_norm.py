@@ -379,17 +379,27 @@ def compare_module(name, args, kwargs, x, rtol=1e-6, atol=1e-7, modes=("train", 
 ], ids=str)
 def test_conv2d_module(args, kwargs):
     # shapes and static arguments shared with test_conv2d: the conv kernel is compiled once for both
-    compare_module("Conv2d", args, kwargs, rand(2, args[0], 5, 6), modes=("train",))
+    compare_module("Conv2d", args, kwargs, rand(2, args[0], 5, 6))
     for kw in [dict(bias=False, padding="same", dilation=2), dict(padding_mode="circular", padding=(1, 2))]:
         assert repr(pnn.Conv2d(4, 8, (3, 2), **kw)) == repr(tnn.Conv2d(4, 8, (3, 2), **kw))
 
 
 
+@pytest.mark.parametrize("name,args,kwargs,shape", [
+    ("Conv1d", (4, 6, 3), dict(dilation=2, padding="same", groups=2), (2, 4, 11)),
+    ("Conv3d", (4, 6, (3, 2, 3)), dict(stride=(1, 2, 2), padding=1, groups=2), (2, 4, 5, 6, 5)),
+], ids=str)
+def test_conv1d_conv3d_modules(name, args, kwargs, shape):
+    # the shapes and static arguments of test_conv1d / test_conv3d: their kernels are reused
+    compare_module(name, args, kwargs, rand(*shape))
+    assert repr(getattr(pnn, name)(2, 4, 3, bias=False, padding_mode="replicate")) == repr(
+        getattr(tnn, name)(2, 4, 3, bias=False, padding_mode="replicate"))
+
+
 def test_conv_transpose_module_output_size():
-    one = ("train",)
     # output_size (10, 11) means output_padding (1, 1): the kernel of test_conv_transpose2d's first case
     compare_module("ConvTranspose2d", (4, 3, (3, 2)), dict(stride=2, padding=1), rand(2, 4, 5, 6),
-                   fwd_kw=dict(output_size=(10, 11)), modes=one)
+                   fwd_kw=dict(output_size=(10, 11)))
     assert repr(pnn.ConvTranspose2d(4, 2, 3, stride=2, output_padding=1)) == repr(
         tnn.ConvTranspose2d(4, 2, 3, stride=2, output_padding=1))
 
@@ -409,7 +419,7 @@ def test_pool_modules(name, args, kwargs):
     x = rand(2, 4, 8, 7) if nd == 2 else rand(2, 4, 9)
     if name == "LPPool2d":
         x = np.abs(x) + 0.1
-    compare_module(name, args, kwargs, x, modes=("train",))
+    compare_module(name, args, kwargs, x)
 
 
 def test_pool_module_reprs():
@@ -423,12 +433,13 @@ def test_pool_module_reprs():
 
 @pytest.mark.parametrize("name,kwargs,shape", [
     ("BatchNorm1d", dict(momentum=None), (4, 3, 6)),
+    ("BatchNorm1d", dict(), (5, 3)),
     ("BatchNorm2d", dict(momentum=0.3, eps=1e-3), (4, 3, 5, 2)),
     ("BatchNorm2d", dict(affine=False, track_running_stats=False), (4, 3, 5, 2)),
     ("InstanceNorm2d", dict(affine=True, track_running_stats=True), (2, 3, 5, 4)),
 ], ids=str)
 def test_norm_modules_running_stats(name, kwargs, shape):
-    steps = 3 if kwargs.get("momentum", 0.1) is None else 1   # 3 steps: the fused backward path runs too
+    steps = 3 if kwargs.get("momentum", 0.1) is None or len(shape) == 2 else 1  # 3 steps: the fused backward too
     pm, tm = compare_module(name, (3,), kwargs, rand(*shape), steps=steps)
     if tm.num_batches_tracked is not None and name.startswith("BatchNorm"):
         assert int(pm.num_batches_tracked) == int(tm.num_batches_tracked) == steps
@@ -457,7 +468,7 @@ def test_batchnorm_float32_training_loop_stats():
     ("RMSNorm", (5,), dict(eps=1e-6), (2, 3, 5)),
 ], ids=str)
 def test_other_norm_modules(name, args, kwargs, shape):
-    pm, tm = compare_module(name, args, kwargs, rand(*shape), modes=("train",))
+    pm, tm = compare_module(name, args, kwargs, rand(*shape))
     for a, k in [((5,), dict(elementwise_affine=False)), ((5,), dict(bias=False))]:
         assert repr(pnn.LayerNorm(*a, **k)) == repr(tnn.LayerNorm(*a, **k))
     assert repr(pnn.GroupNorm(3, 6, affine=False)) == repr(tnn.GroupNorm(3, 6, affine=False))
@@ -491,3 +502,66 @@ def test_mnist_cnn_block_float32():
     pp = dict(pms.named_parameters())
     for k, v in tms.named_parameters():
         close(pp[k].grad, v.grad, 1e-3, 1e-4, f"grad of {k}")
+
+
+# ---- bad input: the layer raises torch's exception with torch's message ------------------------------------------
+
+BAD_INPUTS = [
+    ("Conv2d(3, 8, 3)", (2, 4, 6, 6)),                  # wrong channels
+    ("Conv2d(3, 8, 3)", (4, 6, 6)),                     # wrong channels, unbatched
+    ("Conv2d(4, 8, 3, groups=2)", (2, 6, 5, 5)),
+    ("Conv2d(3, 8, 3)", (3, 6)),                        # wrong rank
+    ("Conv2d(3, 8, 5, padding=1)", (2, 3, 2, 9)),       # kernel larger than the padded input
+    ("Conv1d(3, 8, 5, dilation=2)", (2, 3, 8)),
+    ("Conv1d(3, 8, 3)", (2, 4, 6)),
+    ("Conv3d(3, 8, 3)", (2, 4, 5, 5, 5)),
+    ("Conv3d(3, 8, 3)", (3, 6)),
+    ("ConvTranspose2d(3, 8, 3)", (2, 4, 6, 6)),
+    ("ConvTranspose2d(4, 8, 3, groups=2)", (2, 3, 6, 6)),
+    ("ConvTranspose2d(3, 8, 3)", (3, 6)),
+    ("MaxPool1d(2)", (3,)),
+    ("MaxPool2d(2)", (2, 3, 4, 5, 6)),
+    ("AvgPool2d(2)", (2, 3)),
+    ("AvgPool2d(2)", (2, 3, 4, 5, 6)),
+    ("AdaptiveAvgPool2d(2)", (2,)),
+    ("BatchNorm1d(3)", (2, 4)),
+    ("BatchNorm1d(3)", (2, 4, 5)),
+    ("BatchNorm2d(3)", (2, 4, 5, 5)),
+    ("BatchNorm2d(3)", (2, 3, 4)),
+    ("BatchNorm2d(3)", (1, 3, 1, 1)),
+    ("GroupNorm(2, 4)", (2, 6, 3)),
+    ("GroupNorm(2, 4)", (2, 5, 3)),
+    ("LayerNorm((2, 3))", (4, 3, 2)),
+    ("Linear(5, 3)", (2, 4)),
+]
+
+
+@pytest.mark.parametrize("ctor,shape", BAD_INPUTS, ids=str)
+def test_bad_input_shape_raises_like_torch(ctor, shape):
+    errs = []
+    for lib, nn in ((ptjax, pnn), (torch, tnn)):
+        m = eval("nn." + ctor, {"nn": nn})
+        with pytest.raises(Exception) as e:
+            m(lib.zeros(*shape))
+        errs.append(e.value)
+    pe, te = errs
+    assert (type(pe).__name__, str(pe)) == (type(te).__name__, str(te))
+
+
+def test_bad_functional_arguments_raise_like_torch():
+    cases = [
+        lambda F, lib: F.conv2d(lib.zeros(2, 3, 5, 5), lib.zeros(8, 3, 3, 3), bias=lib.zeros(7)),
+        lambda F, lib: F.conv2d(lib.zeros(2, 6, 5, 5), lib.zeros(8, 2, 3, 3), groups=3),
+        lambda F, lib: F.conv_transpose2d(lib.zeros(2, 4, 5, 5), lib.zeros(4, 3, 3, 3), bias=lib.zeros(4)),
+        lambda F, lib: F.batch_norm(lib.zeros(2, 4, 5), lib.zeros(4), lib.ones(4), lib.ones(3), training=True),
+        lambda F, lib: F.batch_norm(lib.zeros(2, 4, 5), None, None, None, lib.ones(3), training=True),
+        lambda F, lib: F.group_norm(lib.zeros(2, 4, 5), 2, lib.ones(4), lib.ones(3)),
+    ]
+    for case in cases:
+        errs = []
+        for F, lib in ((ptjax.nn.functional, ptjax), (TF, torch)):
+            with pytest.raises(Exception) as e:
+                case(F, lib)
+            errs.append(e.value)
+        pe, te = errs
+        assert (type(pe).__name__, str(pe)) == (type(te).__name__, str(te))

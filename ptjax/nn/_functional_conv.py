@@ -49,14 +49,62 @@ def _tuple(v, n, name="argument"):
     return (int(v),) * n
 
 
-def _batched(x, nd, name):
+def _batched(x, nd, name, conv=False):
     """(x with a batch dim, whether one was added). Accepts ``nd + 1`` (unbatched) or ``nd + 2`` dims."""
     if x.ndim == nd + 2:
         return x, False
     if x.ndim == nd + 1:
         return x[None], True
+    if conv:   # torch's wording for the convolutions
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input of "
+                           f"size: [{_dims(x.shape)}]")
+    if name == "avg_pool2d" and 0 < x.ndim < 3:   # torch indexes dim -3 before it checks the rank
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-x.ndim}, {x.ndim - 1}], but got -3)")
+    if name in _RANK_MESSAGES:
+        raise RuntimeError(_RANK_MESSAGES[name].format(name=name, shape=_dims(x.shape), ndim=x.ndim))
     raise RuntimeError(f"{name}: Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input, but got input of size: "
                        f"[{', '.join(map(str, x.shape))}]")
+
+
+_ONE_D = ("Expected 2 to 3 dimensions, but got {ndim}-dimensional tensor for argument #1 'self' (while checking "
+          "arguments for {name})")
+# torch's messages for an input of the wrong rank, per pooling op (they differ from op to op)
+_RANK_MESSAGES = {
+    "max_pool1d": "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but "
+                  "got:[{shape}]",
+    "max_pool2d": "non-empty 3D or 4D (batch mode) tensor expected for input",
+    "max_pool3d": "non-empty 4D or 5D (batch mode) tensor expected for input",
+    "avg_pool1d": _ONE_D,
+    "avg_pool2d": "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:[{shape}]",
+    "avg_pool3d": "non-empty 4D or 5D (batch mode) tensor expected for input",
+    "adaptive_avg_pool1d": _ONE_D,
+    "adaptive_avg_pool2d": "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got [{shape}]",
+    "adaptive_avg_pool3d": "adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got [{shape}]",
+    "adaptive_max_pool1d": _ONE_D,
+    "adaptive_max_pool2d": "adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: [{shape}]",
+}
+
+
+def _dims(shape):
+    return ", ".join(map(str, shape))
+
+
+def _check_conv_shapes(x, weight, bias, groups, transposed):
+    """torch's ``check_shape_forward`` (the messages of its convolution), ``x`` batched."""
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [[{_dims(weight.shape)}]] instead")
+    if transposed:
+        cin, cout, pre = weight.shape[0], weight.shape[1] * groups, "Given transposed=1, weight"
+    else:
+        cin, cout, pre = weight.shape[1] * groups, weight.shape[0], f"Given groups={groups}, weight"
+    if x.shape[1] != cin:
+        raise RuntimeError(f"{pre} of size [{_dims(weight.shape)}], expected input[{_dims(x.shape)}] to have {cin} "
+                           f"channels, but got {x.shape[1]} channels instead")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != cout):
+        pre = "Given transposed=1, weight" if transposed else "Given weight"
+        raise RuntimeError(f"{pre} of size [{_dims(weight.shape)}], expected bias to be 1-dimensional with {cout} "
+                           f"elements, but got bias of size [{_dims(bias.shape)}] instead")
 
 
 _DIMS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDHW", "NCDHW")}
@@ -93,13 +141,10 @@ def _conv_lax(x, w, stride, pads, dilation, groups, nd):
 
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
-    x, unbatched = _batched(input, nd, name)
+    x, unbatched = _batched(input, nd, name, conv=True)
     stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
     k = weight.shape[2:]
-    if x.shape[1] != weight.shape[1] * groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size [{', '.join(map(str, weight.shape))}], expected "
-                           f"input[{', '.join(map(str, input.shape))}] to have {weight.shape[1] * groups} channels, "
-                           f"but got {x.shape[1]} channels instead")
+    _check_conv_shapes(x, weight, bias, groups, transposed=False)
     if isinstance(padding, str):
         if padding == "valid":
             pads = ((0, 0),) * nd
@@ -112,6 +157,11 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
             raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
     else:
         pads = tuple((p, p) for p in _tuple(padding, nd, "padding"))
+    padded = [n + a + b for n, (a, b) in zip(x.shape[2:], pads)]
+    eff = [d * (kk - 1) + 1 for d, kk in zip(dilation, k)]
+    if any(n < e for n, e in zip(padded, eff)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input size")
     out = _bias(_conv_lax(x, weight, stride, pads, dilation, groups, nd), bias, nd)
     return out[0] if unbatched else out
 
@@ -158,7 +208,8 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd, name):
-    x, unbatched = _batched(input, nd, name)
+    x, unbatched = _batched(input, nd, name, conv=True)
+    _check_conv_shapes(x, weight, bias, groups, transposed=True)
     stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
     padding, output_padding = _tuple(padding, nd, "padding"), _tuple(output_padding, nd, "output_padding")
     for op_, s, d in zip(output_padding, stride, dilation):
@@ -567,6 +618,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
     _channel_count_check(input, training)
+    if input.ndim > 1:
+        c = input.shape[1]
+        for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                        ("bias", bias)):
+            if t is not None and t.numel() != c:
+                raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     if momentum is None:
         momentum = 0.0
     res = _batch_norm_impl(input, running_mean, running_var, weight, bias, bool(training), float(momentum),
@@ -659,6 +716,12 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
                            f"shape [{', '.join(map(str, input.shape))}] and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.shape[0] != c):
+            # torch prints the weight's shape in both messages ([0] when there is no weight)
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, but "
+                               f"got {name} of shape [{_dims(weight.shape) if weight is not None else 0}] and input "
+                               f"of shape [{_dims(input.shape)}]")
     x = input.reshape(n, num_groups, -1)
     mean = jnp.mean(x, axis=-1, keepdims=True)
     var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
