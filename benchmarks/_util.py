@@ -5,32 +5,45 @@ import statistics
 import time
 
 
-def median_time(fn, *, repeats=7, number=None, min_time=0.2, sync=None):
-    """Median seconds per call of ``fn`` over ``repeats`` timed rounds (``number`` calls each, auto-sized)."""
-    fn()
-    if sync:
+def median_times(contenders, *, repeats=7, min_time=0.2, warmup=3):
+    """Median seconds per call for each of ``contenders`` ({name: fn or (fn, sync)}), rounds interleaved.
+
+    Each contender first gets ``warmup`` untimed calls, so that one-off compiles (ptjax compiles a graph's fused
+    backward the second time it sees it) neither land in a round nor make the calibration settle on one call
+    per round. Then the number of calls per round is sized to ``min_time / repeats``, and the ``repeats``
+    rounds go round-robin over the contenders: a burst of load on a shared machine slows all of them alike
+    instead of one, so the ratios stay comparable.
+    """
+    runs = {}
+    for name, c in contenders.items():
+        fn, sync = c if isinstance(c, tuple) else (c, None)
+        sync = sync or (lambda: None)
+        for _ in range(warmup):
+            fn()
         sync()
-    if number is None:
-        number, t = 1, 0.0
-        while True:
+        number = 1
+        while number < 1 << 20:
             t0 = time.perf_counter()
             for _ in range(number):
                 fn()
-            if sync:
-                sync()
-            t = time.perf_counter() - t0
-            if t >= min_time / repeats or number >= 1 << 20:
+            sync()
+            if time.perf_counter() - t0 >= min_time / repeats:
                 break
             number *= 2
-    rounds = []
+        runs[name] = (fn, sync, number, [])
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        if sync:
+        for fn, sync, number, rounds in runs.values():
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
             sync()
-        rounds.append((time.perf_counter() - t0) / number)
-    return statistics.median(rounds)
+            rounds.append((time.perf_counter() - t0) / number)
+    return {name: statistics.median(rounds) for name, (_, _, _, rounds) in runs.items()}
+
+
+def median_time(fn, *, repeats=7, min_time=0.2, sync=None, warmup=3):
+    """Median seconds per call of one ``fn`` (see ``median_times``)."""
+    return median_times({"fn": (fn, sync)}, repeats=repeats, min_time=min_time, warmup=warmup)["fn"]
 
 
 def fmt(seconds):

@@ -23,7 +23,7 @@ import numpy as np
 import optax
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _util import fmt, median_time, try_import_torch  # noqa: E402
+from _util import fmt, median_times, try_import_torch  # noqa: E402
 
 import ptjax  # noqa: E402
 
@@ -163,20 +163,18 @@ def bench(kind, opt, torch, batch=64):
     shape = (batch, 784) if kind == "mlp" else (batch, 1, 28, 28)
     x_np = rng.standard_normal(shape).astype(np.float32)
     y_np = rng.integers(0, 10, batch)
-    res = {}
     model, optimizer, step = make(ptjax, kind, opt, x_np, y_np)
     sync = lambda: model.parameters().__next__()._value.block_until_ready()  # noqa: E731
-    repeats = 5 if kind == "mlp" else 3
-    res["ptjax eager"] = median_time(step, sync=sync, repeats=repeats, min_time=0.3 if kind == "mlp" else 2.0)
-    res["ptjax optimizer.step()"] = median_time(optimizer.step, sync=sync, repeats=repeats) if kind == "mlp" else None
     run, run_update, jsync = jax_step(kind, opt, x_np, y_np)
-    res["jax.jit"] = median_time(run, sync=jsync, repeats=repeats, min_time=0.3 if kind == "mlp" else 2.0)
-    res["optax update"] = median_time(run_update, sync=jsync, repeats=repeats) if kind == "mlp" else None
+    steps = {"ptjax eager": (step, sync), "jax.jit": (run, jsync)}
+    updates = {"ptjax optimizer.step()": (optimizer.step, sync), "optax update": (run_update, jsync)}
     if torch:
         _, toptimizer, tstep = make(torch, kind, opt, x_np, y_np)
-        res["torch eager"] = median_time(tstep, repeats=repeats, min_time=0.3 if kind == "mlp" else 2.0)
-        res["torch optimizer.step()"] = median_time(toptimizer.step, repeats=repeats) if kind == "mlp" else None
-    return {k: v for k, v in res.items() if v is not None}
+        steps["torch eager"] = tstep
+        updates["torch optimizer.step()"] = toptimizer.step
+    if kind != "mlp":
+        return median_times(steps, repeats=5, min_time=5.0)
+    return {**median_times(steps, repeats=15, min_time=1.5), **median_times(updates, repeats=15, min_time=1.0)}
 
 
 def report(title, r, targets):
