@@ -13,7 +13,7 @@ from ._dtype import (bfloat16, bool, complex64, complex128, dtype, float16, floa
                      int8, int16, int32, int64, set_default_dtype, uint8)
 from ._dtype import ALIASES as _ALIASES
 from ._device import device
-from ._size import Size
+from ._size import Size, broadcast_shapes
 from ._tensor import Tensor
 from . import _ops
 from ._ops.creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like,

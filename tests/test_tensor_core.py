@@ -60,6 +60,20 @@ def test_size_and_metadata():
         x.size(3)
 
 
+@pytest.mark.parametrize("shapes", [((2, 1), (3,), 1, []), ((5, 1, 4), (1, 3, 1)), ((0,), (1,)), ((2, 3),),
+                                    ((2, 3), (4,)), ((2, 3), (3,), (5, 1, 1), (2,)), ((-1,), (2,))])
+def test_broadcast_shapes_matches_torch(shapes):
+    try:
+        want = torch.broadcast_shapes(*shapes)
+    except Exception as e:
+        with pytest.raises(type(e)) as got:
+            ptjax.broadcast_shapes(*shapes)
+        assert str(got.value) == str(e)
+        return
+    got = ptjax.broadcast_shapes(*shapes)
+    assert isinstance(got, ptjax.Size) and tuple(got) == tuple(want)
+
+
 def test_conversions():
     x = ptjax.tensor([[1.5, 2.0]])
     assert x.tolist() == [[1.5, 2.0]] and ptjax.tensor(7).item() == 7 and isinstance(ptjax.tensor(7).item(), int)

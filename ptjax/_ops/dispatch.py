@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .. import _strides
+from .._size import broadcast_shapes
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _Mode
@@ -236,8 +237,8 @@ def assign(self: Tensor, res: Tensor, check_cast=True):
     shape = self._data.shape if self._base is None else self._value.shape
     if new.shape != shape:
         try:
-            bshape = jnp.broadcast_shapes(shape, new.shape)
-        except ValueError:
+            bshape = broadcast_shapes(shape, new.shape)
+        except RuntimeError:
             bshape = None
         if bshape != tuple(shape):
             raise RuntimeError(f"output with shape [{', '.join(map(str, shape))}] doesn't match the broadcast shape "

@@ -18,6 +18,7 @@ from .. import _dtype as D
 from .._ops import dispatch as _dispatch
 from .._ops import random as _random
 from .._ops.registry import BINARY, FLOAT, SAME, TABLE, op
+from .._size import broadcast_shapes
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 
@@ -93,8 +94,8 @@ def _warn_target_size(input, target, stacklevel=4):
 
 def _check_broadcast(a, b):
     try:
-        return jnp.broadcast_shapes(tuple(a.shape), tuple(b.shape))
-    except ValueError:
+        return broadcast_shapes(a.shape, b.shape)
+    except RuntimeError:
         for i in range(1, max(a.ndim, b.ndim) + 1):
             x = a.shape[-i] if i <= a.ndim else 1
             y = b.shape[-i] if i <= b.ndim else 1
@@ -107,33 +108,36 @@ def _check_broadcast(a, b):
 # ---- linear ----------------------------------------------------------------------------------------------------
 
 def _linear_check(input, weight, bias=None):
-    if input.ndim == 0 or weight.ndim == 0:
-        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {input.ndim}D and "
-                           f"{weight.ndim}D")
+    ishape, wshape = input.shape, weight.shape
+    if not ishape or not wshape:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {len(ishape)}D and "
+                           f"{len(wshape)}D")
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES[input.dtype.name]} != "
                            f"{_C_NAMES[weight.dtype.name]}")
-    k = input.shape[-1]
-    if weight.ndim == 1:
+    k = ishape[-1]
+    if len(wshape) == 1:
         if bias is not None:
             raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
-        if weight.shape[0] != k:
-            raise RuntimeError(f"inconsistent tensor size, expected tensor [{k}] and src [{weight.shape[0]}] to have "
-                               f"the same number of elements, but got {k} and {weight.shape[0]} elements respectively")
-        out_shape = tuple(input.shape[:-1])
+        if wshape[0] != k:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{k}] and src [{wshape[0]}] to have "
+                               f"the same number of elements, but got {k} and {wshape[0]} elements respectively")
+        out_shape = tuple(ishape[:-1])
     else:
-        if weight.shape[-1] != k:
-            rows = int(np.prod(input.shape[:-1], dtype=np.int64)) if input.ndim > 1 else 1
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {weight.shape[1]}x"
-                               f"{weight.shape[0]})")
-        out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
+        if wshape[-1] != k:
+            rows = int(np.prod(ishape[:-1], dtype=np.int64)) if len(ishape) > 1 else 1
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {wshape[1]}x"
+                               f"{wshape[0]})")
+        out_shape = tuple(ishape[:-1]) + (wshape[0],)
     if bias is not None:
         if bias.dtype is not input.dtype:
             raise RuntimeError(f"self and mat2 must have the same dtype, but got {_tname(bias.dtype)} and "
                                f"{_tname(input.dtype)}")
+        if bias.shape == out_shape[-1:]:  # the usual (out_features,) bias
+            return
         try:
-            ok = jnp.broadcast_shapes(tuple(bias.shape), out_shape) == out_shape
-        except ValueError:
+            ok = broadcast_shapes(bias.shape, out_shape) == out_shape
+        except RuntimeError:
             ok = False
         if not ok:
             bad = next((i for i in range(1, bias.ndim + 1)
@@ -889,6 +893,8 @@ def _check_targets(t, c, ignore_index):
     if t.size == 0 or _traced(t):
         return
     h = np.asarray(t).reshape(-1)  # on the host, as torch's CPU check: no compile per shape
+    if 0 <= h.min() and h.max() < c:
+        return
     bad = ((h < 0) | (h >= c)) & (h != ignore_index)
     if bad.any():
         raise IndexError(f"Target {int(h[np.argmax(bad)])} is out of bounds.")

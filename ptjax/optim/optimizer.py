@@ -438,6 +438,7 @@ class Optimizer:
 
     def _step_group(self, group):
         keys = self._state_keys(group)
+        state = self.state
         params, pvals, gvals, svals = [], [], [], []
         for p in group["params"]:
             g = p._grad
@@ -451,8 +452,8 @@ class Optimizer:
             if keys is None:
                 svals.append({})
             else:
-                st = self.state[p]
-                svals.append({k: st[k]._value for k in keys if isinstance(st.get(k), Tensor)})
+                st = state[p]
+                svals.append({k: v._value for k, v in st.items() if k in keys and isinstance(v, Tensor)})
         if not params:
             return
         flags = self._flags(group)
@@ -472,12 +473,14 @@ class Optimizer:
         if keys is None:
             return
         for p, ns in zip(params, new_states):
-            st = self.state[p]
-            for k in keys:
-                if k not in ns:
+            st = state[p]
+            for k in keys:  # torch's key order
+                v = ns.get(k)
+                if v is None:
                     continue
-                v, old = ns[k], st.get(k)
-                if isinstance(old, Tensor) and tuple(old.shape) == v.shape and old._value.dtype == v.dtype:
+                old = st.get(k)
+                # state tensors keep their identity (torch updates them in place)
+                if isinstance(old, Tensor) and old._value.shape == v.shape and old._data.dtype == v.dtype:
                     old._write(v)
                 else:
                     st[k] = Tensor._make(v)
