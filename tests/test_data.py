@@ -313,6 +313,44 @@ def test_sampler_errors_match_torch():
         assert len(list(s(ours))) == len(list(s(tu)))
 
 
+def test_samplers_iterate_like_torch():
+    """Deterministic samplers give torch's sequence; random ones torch's length and the same multiset where that
+    is fixed (a permutation of the indices), in torch's element type."""
+    torch = pytest.importorskip("torch")
+    tu = torch.utils.data
+    import ptjax.utils.data as ours
+    same = [lambda m: m.SequentialSampler(range(7)),
+            lambda m: m.BatchSampler(range(10), 4, False), lambda m: m.BatchSampler(range(10), 4, True),
+            lambda m: m.BatchSampler(m.SequentialSampler(range(5)), 2, False),
+            lambda m: m.BatchSampler([3, 1, 4, 1, 5], 2, True)]
+    same += [lambda m, r=r: m.DistributedSampler(range(10), num_replicas=3, rank=r, shuffle=False)
+             for r in range(3)]
+    same += [lambda m, r=r: m.DistributedSampler(range(10), num_replicas=3, rank=r, shuffle=False, drop_last=True)
+             for r in range(3)]
+    for make in same:
+        a, b = list(make(ours)), list(make(tu))
+        assert a == b and [type(x) for x in a] == [type(x) for x in b]
+        assert len(make(ours)) == len(make(tu))
+    perms = [lambda m: m.RandomSampler(range(10)), lambda m: m.SubsetRandomSampler(list(range(10, 20))),
+             lambda m: m.WeightedRandomSampler([1.0, 1.0, 0.0, 3.0], 3, replacement=False),
+             lambda m: m.BatchSampler(m.RandomSampler(range(10)), 4, False),
+             # shuffled DistributedSampler: the replicas' shares together (sizes kept at 10: one compile)
+             lambda m: [i for r in range(2) for i in m.DistributedSampler(range(10), num_replicas=2, rank=r, seed=3)]]
+    for make in perms:
+        a, b = list(make(ours)), list(make(tu))
+        assert len(a) == len(b) == len(make(ours)) == len(make(tu))
+        if isinstance(b[0], list) and isinstance(b[0][0], int):
+            assert [len(x) for x in a] == [len(x) for x in b]
+            a, b = sum(a, []), sum(b, [])
+        assert sorted(a) == sorted(b) and {type(x) for x in a} == {type(x) for x in b}
+    # random_split: torch's lengths, a partition of the dataset into Subsets
+    for lengths in ([3, 7], [0.3, 0.3, 0.4], [0.25, 0.75]):
+        ps, ts = random_split(range(10), lengths), tu.random_split(range(10), lengths)
+        assert [len(x) for x in ps] == [len(x) for x in ts]
+        assert sorted(i for x in ps for i in x) == sorted(i for x in ts for i in x) == list(range(10))
+        assert all(isinstance(x, Subset) for x in ps)
+
+
 # ---- collation --------------------------------------------------------------------------------------------------
 
 def collate_cases():

@@ -132,6 +132,31 @@ def test_generator_reproducible():
     np.testing.assert_array_equal(a, to_np(init.normal_(ptjax.empty(5), generator=g)))
 
 
+@pytest.mark.parametrize("shape", [N, (300, 20, 3, 3)], ids=str)
+@pytest.mark.parametrize("fn,args,kwargs", [
+    ("kaiming_uniform_", (), {"a": math.sqrt(5)}), ("kaiming_uniform_", (), {"mode": "fan_out"}),
+    ("kaiming_normal_", (), {"mode": "fan_out", "nonlinearity": "relu"}), ("kaiming_normal_", (), {}),
+    ("xavier_uniform_", (), {"gain": 2.0}), ("xavier_normal_", (), {}), ("uniform_", (-1.0, 2.0), {}),
+    ("normal_", (0.5, 2.0), {}), ("zeros_", (), {}), ("ones_", (), {}), ("constant_", (0.3,), {}),
+], ids=str)
+def test_init_same_distribution_as_torch(fn, args, kwargs, shape):
+    """The same call on a ptjax and a torch tensor: in place, same dtype and shape, and the sample agrees with
+    torch's sample (bounds, mean, std; exact for the constant fills). The generators differ, so not the numbers."""
+    pt, tt = ptjax.empty(*shape), torch.empty(*shape)
+    assert getattr(init, fn)(pt, *args, **kwargs) is pt
+    assert getattr(tinit, fn)(tt, *args, **kwargs) is tt
+    a, b = to_np(pt), tt.numpy()
+    assert a.dtype == b.dtype and a.shape == b.shape
+    if b.min() == b.max():
+        np.testing.assert_array_equal(a, b)
+        return
+    lo, hi, mean, std = stats(pt)
+    tlo, thi, tmean, tstd = stats(tt)
+    assert abs(std - tstd) < 0.03 * tstd and abs(mean - tmean) < 0.05 * tstd, (std, tstd, mean, tmean)
+    if "uniform" in fn:   # same support: the extremes of 60000 draws lie within 1 % of the bounds
+        assert abs(lo - tlo) < 0.01 * (thi - tlo) and abs(hi - thi) < 0.01 * (thi - tlo), (lo, tlo, hi, thi)
+
+
 # ---- default initialisation of the layers --------------------------------------------------------------------
 
 def test_layer_default_init_distributions():

@@ -25,33 +25,40 @@ def load_from_torch(p, t):
 
 
 def check_layer(expr, inputs, grad_inputs=True, rtol=1e-5, atol=1e-5, eval_too=True):
-    """``expr`` is evaluated with ``nn`` bound to each library; ``inputs`` are NumPy arrays (floats get grads)."""
-    t = eval(expr, {"nn": tnn, "torch": torch})
-    p = eval(expr, {"nn": pnn, "torch": ptjax})
+    """``expr`` is evaluated with ``nn`` bound to each library (or called as ``expr(nn, lib)``); ``inputs`` are NumPy
+    arrays (floats get grads). Outputs, input gradients and parameter gradients are compared in train mode, then
+    again in eval mode."""
+    if callable(expr):
+        t, p = expr(tnn, torch), expr(pnn, ptjax)
+    else:
+        t = eval(expr, {"nn": tnn, "torch": torch})
+        p = eval(expr, {"nn": pnn, "torch": ptjax})
     assert repr(p) == repr(t)
     load_from_torch(p, t)
-    tin = [torch.tensor(a, requires_grad=grad_inputs and a.dtype.kind == "f") for a in inputs]
-    pin = [ptjax.tensor(a, requires_grad=grad_inputs and a.dtype.kind == "f") for a in inputs]
-    to, po = t(*tin), p(*pin)
-    assert_close(po, to, rtol, atol, "train output")
-    if to.requires_grad:
-        g = R.standard_normal(tuple(to.shape)).astype(np.float32)
-        to.backward(torch.tensor(g))
-        po.backward(ptjax.tensor(g))
-        for i, (a, b) in enumerate(zip(pin, tin)):
-            if b.grad is not None:
-                assert_close(a.grad, b.grad, rtol, atol, f"grad of input {i}")
-        tp = dict(t.named_parameters())
-        for name, prm in p.named_parameters():
-            if tp[name].grad is None:
-                assert prm.grad is None or not to_np(prm.grad).any(), name
-            else:
-                assert_close(prm.grad, tp[name].grad, rtol, atol, f"grad of {name}")
-    if eval_too:
-        t.eval()
-        p.eval()
-        with torch.no_grad(), ptjax.no_grad():
-            assert_close(p(*[x.detach() for x in pin]), t(*[x.detach() for x in tin]), rtol, atol, "eval output")
+    for mode in ("train", "eval") if eval_too else ("train",):
+        getattr(t, mode)(), getattr(p, mode)()
+        t.zero_grad(), p.zero_grad()
+        assert p.training == t.training
+        tin = [torch.tensor(a, requires_grad=grad_inputs and a.dtype.kind == "f") for a in inputs]
+        pin = [ptjax.tensor(a, requires_grad=grad_inputs and a.dtype.kind == "f") for a in inputs]
+        to, po = t(*tin), p(*pin)
+        assert_close(po, to, rtol, atol, f"{mode} output")
+        if to.requires_grad:
+            g = R.standard_normal(tuple(to.shape)).astype(np.float32)
+            to.backward(torch.tensor(g))
+            po.backward(ptjax.tensor(g))
+            for i, (a, b) in enumerate(zip(pin, tin)):
+                if b.grad is not None:
+                    assert_close(a.grad, b.grad, rtol, atol, f"{mode} grad of input {i}")
+            tp = dict(t.named_parameters())
+            for name, prm in p.named_parameters():
+                if tp[name].grad is None:
+                    assert prm.grad is None or not to_np(prm.grad).any(), name
+                else:
+                    assert_close(prm.grad, tp[name].grad, rtol, atol, f"{mode} grad of {name}")
+        tb = dict(t.named_buffers())
+        for name, buf in p.named_buffers():
+            assert_close(buf, tb[name], rtol, atol, f"{mode} buffer {name}")
     return p, t
 
 
@@ -205,3 +212,56 @@ def test_mlp_training_step_matches_torch():
                 prm -= 0.1 * prm.grad
     for (n, a), (_, b) in zip(p.state_dict().items(), t.state_dict().items()):
         assert_close(a, b, 1e-5, 1e-6, n)
+
+
+def _container_net(nn, lib):
+    """Sequential, ModuleList and ModuleDict (keys not in sorted order) all on the forward path."""
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU())
+            self.blocks = nn.ModuleList([nn.Sequential(nn.Linear(8, 8), nn.Tanh()) for _ in range(2)])
+            self.heads = nn.ModuleDict({"b": nn.Linear(8, 3), "a": nn.Sequential(nn.Flatten(), nn.Linear(8, 3))})
+
+        def forward(self, x):
+            x = self.stem(x)
+            for block in self.blocks:
+                x = x + block(x)
+            outs = [head(x) for head in self.heads.values()]
+            return outs[0] * 2 + outs[1]
+
+    return Net()
+
+
+def test_containers_forward_and_grads_train_and_eval():
+    p, t = check_layer(_container_net, [X])
+    assert [n for n, _ in p.named_parameters()] == [n for n, _ in t.named_parameters()]
+    assert list(p.heads.keys()) == list(t.heads.keys()) == ["b", "a"]
+
+
+@pytest.mark.parametrize("cls,shape", [("Dropout", (16, 32)), ("Dropout2d", (8, 16, 2, 2))])
+def test_dropout_modules_against_torch(cls, shape):
+    x = randn(*shape)
+    check_layer(f"nn.{cls}(0.0)", [x])               # p = 0: deterministic in both modes, compared directly
+    # p > 0, eval: the identity in both libraries (values and gradients compared)
+    pm, tm = getattr(pnn, cls)(0.4).eval(), getattr(tnn, cls)(0.4).eval()
+    px, tx = ptjax.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    po, to = pm(px), tm(tx)
+    assert_close(po, to, what="eval output")
+    g = randn(*shape)
+    po.backward(ptjax.tensor(g))
+    to.backward(torch.tensor(g))
+    assert_close(px.grad, tx.grad, what="eval grad")
+    # p > 0, train: the masks come from different generators, so compare the rule on both libraries' outputs:
+    # each element (Dropout) or whole channel (Dropout2d) is zeroed or scaled by 1/(1-p); the gradient is that factor
+    for lib, m in ((ptjax, pm), (torch, tm)):
+        m.train()
+        xi = lib.tensor(np.abs(x) + 0.5, requires_grad=True)
+        y = m(xi)
+        y.sum().backward()
+        factor = to_np(y) / to_np(xi)
+        np.testing.assert_allclose(to_np(xi.grad), factor, rtol=1e-6, atol=1e-6)
+        per_unit = factor.reshape(shape[:2] + (-1,)) if cls == "Dropout2d" else factor.reshape(-1, 1)
+        kept = np.isclose(per_unit, 1 / 0.6, rtol=1e-6)
+        assert np.all(kept.all(-1) | (per_unit == 0).all(-1)), lib.__name__
+        assert 0.2 < (~kept.all(-1)).mean() < 0.6, lib.__name__

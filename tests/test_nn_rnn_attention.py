@@ -150,7 +150,7 @@ def test_rnn_modules(name, kw, shape, with_h0):
     if not unbatched:
         node = flat(po)[0].grad_fn
         assert all(n is None or n.name() == "torch::autograd::AccumulateGrad" for n, _ in node.next_functions)
-    run_module(pm, tm, inputs, mode="eval", grad=False)
+    run_module(pm, tm, inputs, mode="eval")
     if name == "LSTM" and L == 2:
         with pytest.raises(RuntimeError):
             pm(ptjax.tensor(rand(5, 2, 3)), (ptjax.tensor(rand(4, 3, 4)), ptjax.tensor(rand(4, 2, 4))))
@@ -288,9 +288,12 @@ def test_multihead_attention(kind, ctor, fwd):
     inputs = [q] if k is q else [q, k, v]
     # self-attention passes one tensor three times, so its gradient sums the three uses
     call = (lambda m, x, **kw_: m(x, x, x, **kw_)) if k is q else None
-    po, to = run_module(pm, tm, inputs, kwargs, call=call)
-    if not fwd.get("need_weights", True):
-        assert po[1] is None and to[1] is None
+    for mode in ("train", "eval"):
+        po, to = run_module(pm, tm, inputs, kwargs, call=call, mode=mode)
+        if not fwd.get("need_weights", True):
+            assert po[1] is None and to[1] is None
+    with torch.no_grad(), ptjax.no_grad():   # eval without autograd: torch's fast path where it applies
+        run_module(pm, tm, inputs, kwargs, call=call, mode="eval", grad=False)
 
 
 def test_mha_dropout_and_is_causal_hint():
@@ -315,9 +318,10 @@ def test_transformer_encoder_layer(kw, fwd):
         kwargs["src_key_padding_mask"] = _bool_kpm(4, 4)
     if fwd.get("src_mask"):
         kwargs["src_mask"] = np.triu(np.full((4, 4), -np.inf), 1)
-    # forward only (train and eval): the stack test below runs backward through the same ops
-    run_module(pm, tm, [x], kwargs, grad=False)
-    run_module(pm, tm, [x], kwargs, mode="eval", grad=False)
+    run_module(pm, tm, [x], kwargs)
+    run_module(pm, tm, [x], kwargs, mode="eval")
+    with torch.no_grad(), ptjax.no_grad():   # eval without autograd: torch's fast path where it applies
+        run_module(pm, tm, [x], kwargs, mode="eval", grad=False)
 
 
 def test_transformer_encoder_stack():
@@ -331,5 +335,9 @@ def test_transformer_encoder_stack():
         for p in tm.parameters():
             p.add_(torch.tensor(rand(*p.shape)) * 0.1)   # the two layers differ
     pm.load_state_dict({k: ptjax.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
-    run_module(pm, tm, [rand(4, 4, 8)], dict(mask=np.triu(np.full((4, 4), -np.inf), 1),
-                                              src_key_padding_mask=_bool_kpm(4, 4)))
+    kwargs = dict(mask=np.triu(np.full((4, 4), -np.inf), 1), src_key_padding_mask=_bool_kpm(4, 4))
+    x = rand(4, 4, 8)
+    run_module(pm, tm, [x], kwargs)
+    run_module(pm, tm, [x], kwargs, mode="eval")
+    with torch.no_grad(), ptjax.no_grad():   # eval without autograd: torch's fast path where it applies
+        run_module(pm, tm, [x], kwargs, mode="eval", grad=False)

@@ -183,6 +183,30 @@ def test_load_torch_state_dict_and_continue(idx):
     assert to2.state_dict()["param_groups"] == sd["param_groups"]
 
 
+@pytest.mark.parametrize("idx", [2, 5, 8, 11, 13, 15], ids=lambda i: f"{CONFIGS[i][0]}-{i}")
+def test_add_param_group_mid_training_matches_torch(idx):
+    """One group for 4 steps, then add_param_group (its own hyper-parameters, defaults filled in) and 6 more steps:
+    parameters and state_dict() equal torch's after every step."""
+    name, kw, group1 = CONFIGS[idx]   # the configurations above: their compiled updates are reused
+    rng = np.random.default_rng(200 + idx)
+    tp, pp = _make_params(rng)
+    to = getattr(T.optim, name)(tp[:2], **kw)
+    po = getattr(PO, name)(pp[:2], **kw)
+    for k in range(10):
+        if k == 4:
+            to.add_param_group({"params": tp[2:], **group1})
+            po.add_param_group({"params": pp[2:], **group1})
+            assert len(po.param_groups) == 2 and po.param_groups[1]["params"][0] is pp[2]
+            _assert_same(tp, pp, to, po, "added")
+        n = 2 if k < 4 else 4
+        for t, p, s, d in zip(tp[:n], pp[:n], SHAPES, DTYPES):
+            g = rng.standard_normal(s).astype(d)
+            t.grad, p.grad = T.tensor(g), P.tensor(g)
+        to.step()
+        po.step()
+        _assert_same(tp, pp, to, po, f"step {k + 1}")
+
+
 def test_load_state_dict_casts_and_aliases():
     # state tensors are cast to the parameter's dtype (not 'step'); the loaded optimizer keeps working
     p = P.tensor(np.ones(3), requires_grad=True)   # float64
