@@ -299,6 +299,19 @@ def test_load_state_dict_changes_nothing_when_it_raises():
     assert all((to_np(v) == 7).all() for v in p.state_dict().values())
 
 
+@pytest.mark.parametrize("case", ["missing", "unexpected", "size", "all"])
+def test_load_state_dict_strict_error_changes_nothing(case):
+    """Missing, unexpected and mis-shaped keys among good ones (all 7s): raises torch's message listing every bad
+    key (checked against torch in test_load_state_dict_errors_match_torch), and no tensor of the model changes."""
+    p = make_net(ptjax, pnn)
+    before = {k: to_np(v).copy() for k, v in p.state_dict().items()}
+    sd = {k: ptjax.full(tuple(v.shape), 7, dtype=v.dtype) for k, v in p.state_dict().items()}
+    with pytest.raises(RuntimeError, match="Error\\(s\\) in loading state_dict for Net"):
+        p.load_state_dict(_bad_state(ptjax, sd, case))
+    for k, v in p.state_dict().items():
+        np.testing.assert_array_equal(to_np(v), before[k], err_msg=k)
+
+
 def test_load_state_dict_keeps_identity_and_casts():
     p = small_net()
     w = p[0].weight
