@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _util import fmt, median_time, try_import_torch  # noqa: E402
+from _util import fmt, median_times, try_import_torch  # noqa: E402
 
 import ptjax  # noqa: E402
 from ptjax._ops.registry import STATS  # noqa: E402
@@ -39,11 +39,11 @@ def bench_small_op(torch):
     a = jnp.ones(4, jnp.float32)
     b = jnp.ones(4, jnp.float32)
     pa, pb = ptjax.ones(4), ptjax.ones(4)
-    res = {"jnp.add": median_time(lambda: jnp.add(a, b)), "ptjax add": median_time(lambda: pa + pb)}
+    fns = {"jnp.add": lambda: jnp.add(a, b), "ptjax add": lambda: pa + pb}
     if torch:
         ta, tb = torch.ones(4), torch.ones(4)
-        res["torch add"] = median_time(lambda: ta + tb)
-    return res
+        fns["torch add"] = lambda: ta + tb
+    return median_times(fns)
 
 
 def mlp_data(seed=0):
@@ -58,7 +58,7 @@ def mlp_data(seed=0):
 
 
 def mlp_step(lib):
-    """The MLP step written once in torch's API; ``lib`` is ptjax or torch."""
+    """The MLP step written once in torch's API; ``lib`` is ptjax or torch. Returns (step, sync)."""
     params, x, y = mlp_data()
     ps = [lib.tensor(p, requires_grad=True) for p in params]
     X = lib.tensor(x)
@@ -77,7 +77,7 @@ def mlp_step(lib):
                 p -= lr * p.grad
                 p.grad = None
         return loss
-    return step
+    return step, lambda: ps[0].detach().numpy()
 
 
 def jax_mlp_step():
@@ -106,18 +106,14 @@ def jax_mlp_step():
 
 
 def bench_mlp(torch):
-    res = {}
-    step = mlp_step(ptjax)
-    res["ptjax eager"] = median_time(step, sync=lambda: None)
-    jstep, jsync = jax_mlp_step()
-    res["jax.jit"] = median_time(jstep, sync=jsync)
+    fns = {"ptjax eager": mlp_step(ptjax), "jax.jit": jax_mlp_step()}
     if torch:
-        res["torch eager"] = median_time(mlp_step(torch))
-    return res
+        fns["torch eager"] = mlp_step(torch)
+    return median_times(fns, repeats=15, min_time=1.5)
 
 
 def bench_recompiles(torch):
-    step = mlp_step(ptjax)
+    step, _ = mlp_step(ptjax)
     for _ in range(5):
         step()
     before = dict(STATS)
@@ -140,8 +136,8 @@ def bench_recompiles(torch):
     for _ in range(200):
         varying()
     varied = {k: STATS[k] - before[k] for k in STATS}
-    t_var = median_time(varying)
-    res = {"steady": steady, "varying": varied, "varying step": t_var}
+    res = {"steady": steady, "varying": varied}
+    fns = {"varying step": varying}
     if torch:
         tw = torch.randn(32, 32, requires_grad=True)
         tx = torch.randn(16, 32)
@@ -152,7 +148,8 @@ def bench_recompiles(torch):
                 h = (h @ tw).tanh()
             h.sum().backward()
             tw.grad = None
-        res["torch varying step"] = median_time(tvarying)
+        fns["torch varying step"] = tvarying
+    res.update(median_times(fns, repeats=15, min_time=1.5))
     return res
 
 
@@ -161,7 +158,7 @@ def live_arrays():
 
 
 def bench_memory(torch, steps=2000):
-    step = mlp_step(ptjax)
+    step, _ = mlp_step(ptjax)
     for _ in range(20):
         step()
     gc.collect()
@@ -172,7 +169,7 @@ def bench_memory(torch, steps=2000):
     a1, r1 = live_arrays(), rss_mb()
     res = {"live arrays before": a0, "live arrays after": a1, "ptjax RSS MB before": r0, "ptjax RSS MB after": r1}
     if torch:
-        tstep = mlp_step(torch)
+        tstep, _ = mlp_step(torch)
         for _ in range(20):
             tstep()
         t0 = rss_mb()
