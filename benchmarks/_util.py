@@ -41,11 +41,6 @@ def median_times(contenders, *, repeats=7, min_time=0.2, warmup=3):
     return {name: statistics.median(rounds) for name, (_, _, _, rounds) in runs.items()}
 
 
-def median_time(fn, *, repeats=7, min_time=0.2, sync=None, warmup=3):
-    """Median seconds per call of one ``fn`` (see ``median_times``)."""
-    return median_times({"fn": (fn, sync)}, repeats=repeats, min_time=min_time, warmup=warmup)["fn"]
-
-
 def fmt(seconds):
     if seconds < 1e-3:
         return f"{seconds * 1e6:8.2f} µs"

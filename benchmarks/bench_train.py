@@ -167,16 +167,17 @@ def bench(kind, opt, torch, batch=64):
     sync = lambda: model.parameters().__next__()._value.block_until_ready()  # noqa: E731
     run, run_update, jsync = jax_step(kind, opt, x_np, y_np)
     steps = {"ptjax eager": (step, sync), "jax.jit": (run, jsync)}
+    if torch:
+        _, toptimizer, tstep = make(torch, kind, opt, x_np, y_np)
+        steps["torch eager"] = tstep
+    if kind != "mlp":
+        return median_times(steps, repeats=5, min_time=5.0)
     # tutorials that log ``running_loss += loss.item()`` wait for every step's result before the next
     synced = {"ptjax eager + loss.item()": lambda: step().item()}
     updates = {"ptjax optimizer.step()": (optimizer.step, sync), "optax update": (run_update, jsync)}
     if torch:
-        _, toptimizer, tstep = make(torch, kind, opt, x_np, y_np)
-        steps["torch eager"] = tstep
         synced["torch eager + loss.item()"] = lambda: tstep().item()
         updates["torch optimizer.step()"] = toptimizer.step
-    if kind != "mlp":
-        return median_times(steps, repeats=5, min_time=5.0)
     return {**median_times(steps, repeats=15, min_time=1.5), **median_times(synced, repeats=15, min_time=1.5),
             **median_times(updates, repeats=15, min_time=1.0)}
 

@@ -17,29 +17,20 @@ import torch.nn.functional as TF  # noqa: E402
 import ptjax  # noqa: E402
 import ptjax.nn as pnn  # noqa: E402
 from ptjax.nn import _functional_attention as PA  # noqa: E402
+from _nn_helpers import to_np  # noqa: E402
+from _ops_harness import fast_compiles  # noqa: E402
 
 RNG = np.random.default_rng(4321)
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _fast_compiles():
-    """XLA backend optimizations off while this module compiles its kernels (compiles dominate its run time; the
-    values agree with torch at the same tolerances), restored afterwards."""
-    import jax
-    old = jax.config.read("jax_disable_most_optimizations")
-    jax.config.update("jax_disable_most_optimizations", True)
-    try:
+    with fast_compiles():
         yield
-    finally:
-        jax.config.update("jax_disable_most_optimizations", old)
 
 
 def rand(*shape, dtype=np.float64):
     return RNG.standard_normal(shape).astype(dtype)
-
-
-def to_np(t):
-    return np.asarray(t.detach().numpy())
 
 
 def close(p, t, rtol=1e-7, atol=1e-9, what=""):
