@@ -107,7 +107,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _dtype
+from .. import _dtype
 
 __all__ = ["save", "load", "CheckpointError", "LegacyFormatError", "WeightsOnlyUnpicklingError", "LoadedStorage",
            "MAX_EXPANDED_VIEW_BYTES"]
@@ -190,8 +190,8 @@ def _make_root(flat: np.ndarray, shape: tuple, location: str):
     hundreds of distinct shapes would pay per tensor; device_put also copies straight to the target device.
     """
     import jax
-    from ._device import to_jax_device
-    from ._tensor import Tensor
+    from .._device import to_jax_device
+    from .._tensor import Tensor
     return Tensor._make(jax.device_put(flat.reshape(shape), to_jax_device(location)))
 
 
@@ -201,7 +201,7 @@ def _make_view(root, offset: int, size: tuple, stride: tuple):
     if as_strided is not None:
         return as_strided(root.detach(), size, stride, offset)
     # until the core exports as_strided: the Tensor's own (non-differentiable) view constructor
-    from ._tensor import _gather
+    from .._tensor import _gather
     return root._make_view(_gather(root._value.reshape(-1), size, stride, offset), (size, stride, offset),
                            differentiable=False)
 
@@ -229,17 +229,17 @@ def _make_parameter(t, requires_grad: bool):
 def _make_size(dims: tuple):
     cls = getattr(sys.modules.get("ptjax._size"), "Size", None)
     if cls is None:
-        from ._size import Size as cls
+        from .._size import Size as cls
     return cls(dims)
 
 
 def _make_device(*args):
-    from ._device import device
+    from .._device import device
     return device(*args)
 
 
 def _cuda_device_count() -> int:
-    from ._device import _gpu_devices
+    from .._device import _gpu_devices
     return len(_gpu_devices())
 
 
