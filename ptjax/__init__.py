@@ -23,6 +23,7 @@ from ._ops.random import (Generator, bernoulli, default_generator, get_rng_state
                           seed, set_rng_state)
 from ._ops.indexing import argwhere, index_put, masked_select, nonzero, unique
 from ._ops.linalg import einsum
+from ._ops.shape import as_strided
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
@@ -40,19 +41,6 @@ __version__ = "0.1.0"
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
-
-
-def as_strided(input, size, stride, storage_offset=None):
-    """A view of ``input``'s storage with the given layout (``storage_offset`` defaults to input's)."""
-    from ._ops.registry import TABLE
-    from ._ops.dispatch import call
-    root = input._base if input._base is not None else input
-    offset = input.storage_offset() if storage_offset is None else builtins.int(storage_offset)
-    spec = (tuple(builtins.int(s) for s in size), tuple(builtins.int(s) for s in stride), offset)
-    out = call(TABLE["_as_strided_view"], (root,) + spec, {})
-    out._view = spec
-    out.__dict__.pop("_view_src", None)
-    return out
 
 
 def equal(input, other):

@@ -252,6 +252,18 @@ def _as_strided_view(input, size, stride, storage_offset=0):
     return input.reshape(-1)[idx].reshape(size)
 
 
+def as_strided(input, size, stride, storage_offset=None):
+    """A view of ``input``'s storage with the given layout (``storage_offset`` defaults to input's)."""
+    from .dispatch import call
+    root = input._base if input._base is not None else input
+    offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    spec = (tuple(int(s) for s in size), tuple(int(s) for s in stride), offset)
+    out = call(_as_strided_view.op, (root,) + spec, {})
+    out._view = spec
+    out.__dict__.pop("_view_src", None)
+    return out
+
+
 @op(tensors=("input", "src"), method=False, function=False, grad_name="torch::autograd::CopySlices")
 def _copy_slices(input, src, size, stride, storage_offset):
     idx = _strides.flat_indices(tuple(size), tuple(stride), storage_offset)
