@@ -400,9 +400,9 @@ class Tensor:
 
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
-            return _TYPE_NAMES.get(self.dtype, "torch.Tensor")
+            return _type_name(self.dtype)
         if isinstance(dtype, str):
-            dtype = {v: k for k, v in _TYPE_NAMES.items()}[dtype]
+            dtype = {_type_name(d): d for d in D.ALL}[dtype]
         dtype = D.to_dtype(dtype)
         if dtype is self.dtype:
             return self
@@ -442,11 +442,9 @@ class Tensor:
         return False
 
 
-_TYPE_NAMES = {D.float32: "torch.FloatTensor", D.float64: "torch.DoubleTensor", D.float16: "torch.HalfTensor",
-               D.bfloat16: "torch.BFloat16Tensor", D.int64: "torch.LongTensor", D.int32: "torch.IntTensor",
-               D.int16: "torch.ShortTensor", D.int8: "torch.CharTensor", D.uint8: "torch.ByteTensor",
-               D.bool: "torch.BoolTensor", D.complex64: "torch.ComplexFloatTensor",
-               D.complex128: "torch.ComplexDoubleTensor"}
+def _type_name(d: D.dtype) -> str:
+    """torch's legacy tensor type name of a dtype: ``torch.FloatTensor``."""
+    return f"torch.{D.SCALAR_TYPE_NAME[d.name]}Tensor"
 
 
 def _rebuild_from_numpy(a, requires_grad):

@@ -1,5 +1,5 @@
-"""Differential tests (against torch) of ptjax's convolution, pooling, normalization and resampling: the
-functionals of ``ptjax/nn/_functional_conv.py`` and the modules of ``conv.py``, ``pooling.py``, ``normalization.py``.
+"""Differential tests (against torch) of ptjax's convolution, pooling, normalization and resampling: their
+functionals (``ptjax.nn.functional``) and the modules of ``conv.py``, ``pooling.py``, ``normalization.py``.
 
 Values and the gradients of every floating input are compared (backward of ``sum(out * g)`` for a fixed ``g``).
 """
@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 import torch.nn.functional as TF  # noqa: E402
 
 import ptjax  # noqa: E402
-from ptjax.nn import _functional_conv as PF  # noqa: E402
+from ptjax.nn import functional as PF  # noqa: E402
 from _nn_helpers import to_np  # noqa: E402
 from _ops_harness import fast_compiles  # noqa: E402
 

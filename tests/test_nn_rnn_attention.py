@@ -16,7 +16,7 @@ import torch.nn.functional as TF  # noqa: E402
 
 import ptjax  # noqa: E402
 import ptjax.nn as pnn  # noqa: E402
-from ptjax.nn import _functional_attention as PA  # noqa: E402
+from ptjax.nn import functional as PA  # noqa: E402
 from _nn_helpers import to_np  # noqa: E402
 from _ops_harness import fast_compiles  # noqa: E402
 

@@ -246,8 +246,8 @@ def assign(self: Tensor, res: Tensor, check_cast=True):
     sd = self.dtype
     if new.dtype != sd.np:
         if check_cast and not _can_cast(res.dtype, sd):
-            raise RuntimeError(f"result type {_torch_type_name(res.dtype)} can't be cast to the desired output type "
-                               f"{_torch_type_name(sd)}")
+            raise RuntimeError(f"result type {D.SCALAR_TYPE_NAME[res.dtype.name]} can't be cast to the desired output type "
+                               f"{D.SCALAR_TYPE_NAME[sd.name]}")
         res = cast(res, sd)
         new = res._value
     if new.shape != shape:
@@ -295,12 +295,6 @@ def record_as_strided(view: Tensor, base: Tensor):
     k = TABLE["_as_strided_view"].kernel(spec, ("t",), None)
     node = Node(k, (base._data,), (edge(base),), (_aval(view._data),))
     view._grad_fn, view._out_idx, view._requires_grad = node, 0, True
-
-
-def _torch_type_name(d):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-            "complex64": "ComplexFloat", "complex128": "ComplexDouble"}[d.name]
 
 
 def inplace(op: Op, self: Tensor, args, kwargs):

@@ -185,14 +185,9 @@ def index_put(input: Tensor, indices, values, accumulate=False):
         values = _tensor(values, dtype=input.dtype)
     if values.dtype is not input.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{_TYPE_NAME.get(input.dtype.name)} for the destination and "
-                           f"{_TYPE_NAME.get(values.dtype.name)} for the source.")
+                           f"{D.SCALAR_TYPE_NAME[input.dtype.name]} for the destination and "
+                           f"{D.SCALAR_TYPE_NAME[values.dtype.name]} for the source.")
     return _index_put(input, tensors, values, pattern, bool(accumulate))
-
-
-_TYPE_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-              "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-              "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def index_put_(self: Tensor, indices, values, accumulate=False):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .. import _dtype as D
 from .registry import BINARY, FLOAT, op
 
 
@@ -11,24 +12,15 @@ def _dims_str(shape):
     return "x".join(map(str, shape))
 
 
-# the C++ scalar type names torch's dtype-mismatch messages print
-_CPP_NAME = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-             "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
-_SCALAR_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
 def _same_dtype(a, b):
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAME[a.dtype.name]} != "
-                           f"{_CPP_NAME[b.dtype.name]}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {D.CPP_TYPE_NAME[a.dtype.name]} != "
+                           f"{D.CPP_TYPE_NAME[b.dtype.name]}")
 
 
 def _scalar_type(a, b):
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected scalar type {_SCALAR_NAME[a.dtype.name]} but found {_SCALAR_NAME[b.dtype.name]}")
+        raise RuntimeError(f"expected scalar type {D.SCALAR_TYPE_NAME[a.dtype.name]} but found {D.SCALAR_TYPE_NAME[b.dtype.name]}")
 
 
 def _mm_check(input, mat2):
@@ -86,8 +78,8 @@ def _dot_check(input, other):
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.dtype is not other.dtype:
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_SCALAR_NAME[input.dtype.name]} "
-                           f"and {_SCALAR_NAME[other.dtype.name]}")
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {D.SCALAR_TYPE_NAME[input.dtype.name]} "
+                           f"and {D.SCALAR_TYPE_NAME[other.dtype.name]}")
     if input.shape[0] != other.shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{other.shape[0]}] "
                            f"to have the same number of elements, but got {input.shape[0]} and {other.shape[0]} "

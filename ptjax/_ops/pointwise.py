@@ -169,18 +169,13 @@ logical_or = _compare("logical_or", jnp.logical_or)
 logical_xor = _compare("logical_xor", jnp.logical_xor)
 
 
-_TYPE_WORD = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-              "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-              "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
 def _integral_only(name, *arrays):
     """torch's bitwise kernels exist for integers and bool only (checked in the kernel: operators take the fast
     path, which skips an op's ``check``)."""
     for a in arrays:
         d = getattr(a, "dtype", None)
         if d is not None and jnp.issubdtype(d, jnp.inexact):
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_TYPE_WORD[np.dtype(d).name]}\'')
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{D.SCALAR_TYPE_NAME[np.dtype(d).name]}\'')
 
 
 @op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True)
@@ -241,7 +236,7 @@ def _where_check(condition, input, other):
     d = getattr(condition, "dtype", None)
     if d is not None and d.name not in ("bool", "uint8"):
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                           f"{_TYPE_WORD[d.name]}")
+                           f"{D.SCALAR_TYPE_NAME[d.name]}")
 
 
 @op(tensors=("condition", "input", "other"), promote=BINARY, method=False, keep=("condition",), check=_where_check)
@@ -354,9 +349,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 def _masked_fill_check(input, mask, value):
     if mask.dtype is not D.bool:
-        from .linalg import _CPP_NAME
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_CPP_NAME[mask.dtype.name]}")
+                           f"{D.CPP_TYPE_NAME[mask.dtype.name]}")
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value.ndim} dimension(s).")

@@ -53,13 +53,8 @@ def _float_check(name):
     def check(input, *args, dtype=None, **kwargs):
         if dtype is None and not (input.dtype.is_floating_point or input.dtype.is_complex):
             raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
-                               f"or complex dtype. Got: {_short(input.dtype)}")
+                               f"or complex dtype. Got: {D.SCALAR_TYPE_NAME[input.dtype.name]}")
     return check
-
-
-def _short(d):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}.get(d.name, d.name)
 
 
 @op(jit=True, check=_float_check("mean"))
@@ -253,7 +248,7 @@ def count_nonzero(input, dim=None):
 def _norm_check(input, p="fro", dim=None, keepdim=False, dtype=None):
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-                           f"{_short(input.dtype)}")
+                           f"{D.SCALAR_TYPE_NAME[input.dtype.name]}")
 
 
 @op(jit=True, promote=FLOAT, check=_norm_check)
@@ -312,7 +307,7 @@ def cummin(input, dim):
 
 def _logcumsumexp_check(input, dim):
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{_short(input.dtype)}\'')
+        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{D.SCALAR_TYPE_NAME[input.dtype.name]}\'')
 
 
 @op(jit=True, check=_logcumsumexp_check)

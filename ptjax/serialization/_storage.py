@@ -15,12 +15,7 @@ from ._errors import WeightsOnlyUnpicklingError, _fail
 MAX_EXPANDED_VIEW_BYTES = 1 << 30
 
 # storage class name -> dtype (None: UntypedStorage, bytes)
-_STORAGE_DTYPES = {
-    "FloatStorage": _dtype.float32, "DoubleStorage": _dtype.float64, "HalfStorage": _dtype.float16,
-    "BFloat16Storage": _dtype.bfloat16, "ByteStorage": _dtype.uint8, "CharStorage": _dtype.int8,
-    "ShortStorage": _dtype.int16, "IntStorage": _dtype.int32, "LongStorage": _dtype.int64,
-    "BoolStorage": _dtype.bool, "ComplexFloatStorage": _dtype.complex64, "ComplexDoubleStorage": _dtype.complex128,
-}
+_STORAGE_DTYPES = {f"{_dtype.SCALAR_TYPE_NAME[d.name]}Storage": d for d in _dtype.ALL}
 _DTYPE_STORAGE = {d: name for name, d in _STORAGE_DTYPES.items()}
 _UNSUPPORTED_STORAGES = {"QInt8Storage", "QUInt8Storage", "QInt32Storage", "QUInt4x2Storage", "QUInt2x4Storage"}
 _TORCH_DTYPE_NAMES = ("uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz",
