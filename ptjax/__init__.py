@@ -30,6 +30,9 @@ from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from . import serialization
 from .serialization import load, save
 
+from . import _methods
+
+_methods.install()
 globals().update(_ops.public_functions())
 globals().update(_ALIASES)
 del _ALIASES
@@ -88,17 +91,18 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     """Accepted: XLA's CPU/GPU kernels used here are deterministic for a given program."""
 
 
-_FROM_FUNCTIONAL = {"softmax", "log_softmax"}
-_SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends"}
+# subpackages imported on first use, as ``torch.nn`` is there after ``import torch``; a name whose package is not
+# (yet) part of ptjax reads as a missing attribute, so ``hasattr(ptjax, "jit")`` is False rather than an error
+_SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends", "fft", "special",
+               "distributions", "testing", "compiler"}
 
 
 def __getattr__(name):
-    """``ptjax.nn``, ``ptjax.optim`` … import on first use, as ``torch.nn`` is there after ``import torch``."""
-    import importlib
     if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
-    if name in _FROM_FUNCTIONAL:  # op-table entries defined with nn.functional
-        importlib.import_module(".nn.functional", __name__)
-        from ._ops.registry import TABLE
-        return TABLE[name].public
+        import importlib
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
     raise AttributeError(f"module 'ptjax' has no attribute '{name}'")

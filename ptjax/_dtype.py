@@ -67,6 +67,7 @@ CPP_TYPE_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char"
                  "float64": "double", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 _NP_TO_DTYPE = {d.np: d for d in ALL}
+NP_KIND = {d.np: d._kind for d in ALL}  # NumPy dtype -> 0 bool, 1 integer, 2 floating, 3 complex
 _BY_NAME = {**{d.name: d for d in ALL}, **ALIASES}
 
 

@@ -9,12 +9,14 @@ Storage and views
 
 Autograd
     Non-leaf tensors point at the :class:`~ptjax.autograd.graph.Node` that made them (``_grad_fn``, ``_out_idx``).
-    Ops and methods are not written here: they are installed from the op table (``ptjax/_ops``).
+
+Methods
+    Only storage, metadata, autograd state and conversions are written here. The ops (``add``, ``sum``, ``view`` …),
+    the Python operators and ``backward`` are installed once by ``ptjax/_methods.py`` when ptjax is imported.
 """
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as D
@@ -224,7 +226,8 @@ class Tensor:
     def grad(self, g):
         if g is not None:
             if not isinstance(g, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(g).__name__}")
+                raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(g).__name__}")
             if g.shape != self.shape:
                 raise RuntimeError("assigned grad has data of a different size")
             if g.dtype is not self.dtype:
@@ -250,10 +253,6 @@ class Tensor:
         self._hooks = (self._hooks or []) + [hook]
         from .autograd.graph import _RemovableHandle
         return _RemovableHandle(lambda: self._hooks.remove(hook))
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         return self._make_view(self._value, self._spec(), differentiable=False)
@@ -321,7 +320,7 @@ class Tensor:
 
     def _scalar(self, what):
         if self.numel() != 1:
-            raise ValueError(f"only one element tensors can be converted to Python scalars")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return np.asarray(self._value).reshape(())
 
     def __len__(self):

@@ -267,7 +267,7 @@ def test_repr_with_grad():
 
 
 def test_steady_training_loop_compiles_nothing_and_frees_arrays():
-    from ptjax._ops.registry import STATS
+    from ptjax._stats import STATS
     w = ptjax.randn(8, 4, requires_grad=True)
     x = ptjax.randn(16, 8)
 
@@ -301,7 +301,7 @@ def test_graph_freed_when_output_dropped():
 
 
 def test_varying_depth_compiles_at_most_once_per_depth():
-    from ptjax._ops.registry import STATS
+    from ptjax._stats import STATS
     w = ptjax.randn(6, 6, requires_grad=True)
     x = ptjax.randn(3, 6)
     rs = np.random.default_rng(1)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from .registry import BINARY, COMPARE, FLOAT, SAME, TABLE, op
+from .registry import BINARY, COMPARE, FLOAT, SAME, entries, op
 
 # ---- arithmetic ------------------------------------------------------------------------------------------------
 
@@ -244,23 +244,20 @@ def where(condition, input, other):
     return jnp.where(condition, input, other)
 
 
-def _where_method(self, condition, y):
+def where_method(self, condition, y):
     """``Tensor.where(condition, y)`` is ``torch.where(condition, self, y)``."""
     return where(condition, self, y)
-
-
-Tensor.where = _where_method
 
 
 # ---- unary -----------------------------------------------------------------------------------------------------
 
 
-def _unary(name, fn, promote=FLOAT, inplace=True, grad_name=None):
+def _unary(name, fn, promote=FLOAT, inplace=True, grad_name=None, aliases=()):
     def f(input):
         return fn(input)
     f.__name__ = name
     f.__doc__ = f"Elementwise ``{name}``."
-    return op(name, promote=promote, inplace=inplace, grad_name=grad_name)(f)
+    return op(name, promote=promote, inplace=inplace, grad_name=grad_name, aliases=aliases)(f)
 
 
 exp = _unary("exp", jnp.exp)
@@ -291,10 +288,8 @@ erfinv = _unary("erfinv", jax.scipy.special.erfinv)
 lgamma = _unary("lgamma", jax.scipy.special.gammaln)
 digamma = _unary("digamma", jax.scipy.special.digamma)
 reciprocal = _unary("reciprocal", lambda x: 1 / x)
-neg = _unary("neg", jnp.negative, promote=SAME)
-negative = _unary("negative", jnp.negative, promote=SAME, grad_name="NegBackward0")
-abs = _unary("abs", jnp.abs, promote=SAME)
-absolute = _unary("absolute", jnp.abs, promote=SAME, grad_name="AbsBackward0")
+neg = _unary("neg", jnp.negative, promote=SAME, aliases=("negative",))
+abs = _unary("abs", jnp.abs, promote=SAME, aliases=("absolute",))
 square = _unary("square", jnp.square, promote=SAME, grad_name="PowBackward0")
 sign = _unary("sign", jnp.sign, promote=SAME)
 sgn = _unary("sgn", jnp.sign, promote=SAME)
@@ -399,7 +394,7 @@ def _with_broadcast_errors(fn):
 def _install_eager_forms():
     """For this module's ops: torch's broadcast errors; and the fast paths (which call ``op.eager``) run the
     composites marked ``jit=True`` compiled, as their kernels do, rather than primitive by primitive."""
-    for o in TABLE.values():
+    for o in entries():
         if getattr(o.fn, "__module__", None) != __name__:
             continue
         if o.jit and o.eager is o.fn:

@@ -7,11 +7,17 @@ import warnings
 import jax
 import jax.numpy as jnp
 
-from .. import _dtype as D
+from .._ops.reduction import log_softmax as _log_softmax_op
+from .._ops.reduction import softmax as _softmax_op
 from .._ops.registry import TABLE, op
 from ._functional_utils import _inplace, _key_tensor
 
-__all__ = ["relu", "relu_", "hardtanh", "hardtanh_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "celu", "celu_", "selu", "selu_", "gelu", "silu", "mish", "softplus", "threshold", "threshold_", "logsigmoid", "softsign", "tanhshrink", "hardshrink", "softshrink", "hardsigmoid", "hardswish", "glu", "prelu", "rrelu", "rrelu_", "sigmoid", "tanh", "softmax", "log_softmax", "softmin", "gumbel_softmax"]
+__all__ = [
+    "relu", "relu_", "hardtanh", "hardtanh_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "celu", "celu_",
+    "selu", "selu_", "gelu", "silu", "mish", "softplus", "threshold", "threshold_", "logsigmoid", "softsign",
+    "tanhshrink", "hardshrink", "softshrink", "hardsigmoid", "hardswish", "glu", "prelu", "rrelu", "rrelu_",
+    "sigmoid", "tanh", "softmax", "log_softmax", "softmin", "gumbel_softmax"
+]
 
 
 def relu(input, inplace=False):
@@ -265,38 +271,6 @@ def sigmoid(input):
 
 def tanh(input):
     return TABLE["tanh"].public(input)
-
-
-def _softmax_check(input, dim, dtype=None):
-    n = max(input.ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-
-
-def _softmax_cast(x, dtype):
-    if dtype is not None:
-        x = x.astype(D.to_dtype(dtype).np)
-    elif not jnp.issubdtype(x.dtype, jnp.inexact):
-        raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for \'{D.SCALAR_TYPE_NAME[x.dtype.name]}\'')
-    return x
-
-
-@op("softmax", jit=True, method=True, function=False, check=_softmax_check)
-def _softmax_op(input, dim, dtype=None):
-    """``exp(x) / sum(exp(x))`` along ``dim`` (Tensor.softmax, torch.softmax)."""
-    x = _softmax_cast(input, dtype)
-    if x.ndim == 0:
-        return jnp.ones_like(x)
-    return jax.nn.softmax(x, axis=dim)
-
-
-@op("log_softmax", jit=True, method=True, function=False, check=_softmax_check)
-def _log_softmax_op(input, dim, dtype=None):
-    """``x - logsumexp(x)`` along ``dim`` (Tensor.log_softmax, torch.log_softmax)."""
-    x = _softmax_cast(input, dtype)
-    if x.ndim == 0:
-        return jnp.zeros_like(x)
-    return jax.nn.log_softmax(x, axis=dim)
 
 
 def _get_softmax_dim(name, ndim, stacklevel):
