@@ -38,8 +38,8 @@ def deadline():
 def plain(x):
     """A comparable description of a (ptjax or torch) batch structure."""
     if hasattr(x, "dtype") and hasattr(x, "shape") and type(x).__module__.split(".")[0] in ("ptjax", "torch"):
-        return ("tensor", str(x.dtype).split(".")[-1], tuple(x.shape), np.asarray(x.detach().cpu().numpy()
-                                                                                   if hasattr(x, "cpu") else x).tolist())
+        values = np.asarray(x.detach().cpu().numpy() if hasattr(x, "cpu") else x).tolist()
+        return ("tensor", str(x.dtype).split(".")[-1], tuple(x.shape), values)
     if isinstance(x, np.ndarray):
         return ("ndarray", str(x.dtype), x.shape, x.tolist())
     if isinstance(x, dict):
@@ -308,7 +308,8 @@ def test_sampler_errors_match_torch():
         assert error_of(lambda: case(ours)) == error_of(lambda: case(tu))
     for s in [lambda m: m.SequentialSampler(range(7)), lambda m: m.RandomSampler(range(10), num_samples=13),
               lambda m: m.BatchSampler(range(10), 4, False), lambda m: m.BatchSampler(range(10), 4, True),
-              lambda m: m.WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 50), lambda m: m.SubsetRandomSampler(list(range(10)))]:
+              lambda m: m.WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 50),
+              lambda m: m.SubsetRandomSampler(list(range(10)))]:
         assert len(s(ours)) == len(s(tu))
         assert len(list(s(ours))) == len(list(s(tu)))
 
@@ -609,7 +610,8 @@ def test_worker_exception_surfaces_with_traceback(deadline):
         for _ in DataLoader(RaisingDataset(), batch_size=2, num_workers=2):
             pass
     msg = str(info.value)
-    assert msg.startswith("Caught ValueError in DataLoader worker process 0.\nOriginal Traceback (most recent call last):")
+    assert msg.startswith("Caught ValueError in DataLoader worker process 0.\n"
+                          "Original Traceback (most recent call last):")
     assert "bad index 5" in msg and "in __getitem__" in msg and 'raise ValueError(f"bad index {i}")' in msg
     with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker process"):
         next(iter(DataLoader(KeyErrorDataset(), num_workers=1)))

@@ -96,7 +96,8 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
 
 @op(tensors=("input", "weight", "bias"), promote=BINARY, jit=True, method=False, grad_name="ConvolutionBackward0")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-d convolution over ``(N, C_in, L)`` with ``weight (C_out, C_in/groups, k)``; ``padding`` may be 'same'/'valid'."""
+    """1-d convolution over ``(N, C_in, L)`` with ``weight (C_out, C_in/groups, k)``; ``padding`` may be
+    'same' / 'valid'."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 

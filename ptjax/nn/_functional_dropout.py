@@ -60,14 +60,19 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout(input, p, training, inplace, input.ndim == 3)
 
 
+def _warn_rank(name, n, spatial):
+    """torch's deprecation warning for ``dropout2d`` / ``dropout3d`` on an input of another rank."""
+    if n not in (spatial + 1, spatial + 2):
+        warnings.warn(f"{name}: Received a {n}-D input to {name}, which is deprecated and will result in an error in a "
+                      "future release. To retain the behavior and silence this warning, please use dropout instead. "
+                      f"Note that {name} exists to provide channel-wise dropout on inputs with {spatial} spatial "
+                      "dimensions, a channel dimension, and an optional batch dimension (i.e. "
+                      f"{spatial + 1}D or {spatial + 2}D inputs).", stacklevel=3)
+
+
 def dropout2d(input, p=0.5, training=True, inplace=False):
     n = input.ndim
-    if n not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {n}-D input to dropout2d, which is deprecated and will result in an "
-                      "error in a future release. To retain the behavior and silence this warning, please use dropout "
-                      "instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial "
-                      "dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
-                      stacklevel=2)
+    _warn_rank("dropout2d", n, 2)
     if n == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
                       "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
@@ -79,12 +84,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
     n = input.ndim
-    if n not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {n}-D input to dropout3d, which is deprecated and will result in an "
-                      "error in a future release. To retain the behavior and silence this warning, please use dropout "
-                      "instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 spatial "
-                      "dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D inputs).",
-                      stacklevel=2)
+    _warn_rank("dropout3d", n, 3)
     return _feature_dropout(input, p, training, inplace, n == 5)
 
 
@@ -98,22 +98,21 @@ def _alpha_dropout(input, key, p, mask_shape):
     return (input * keep + alpha_p * (1 - keep)) * a + b
 
 
-def alpha_dropout(input, p=0.5, training=False, inplace=False):
+def _run_alpha_dropout(input, p, training, inplace, mask_shape):
     _check_p(p)
     if not training or p == 0:
         return input
     if p == 1:
         return input.mul_(0) if inplace else input * 0
-    res = _alpha_dropout(input, _key_tensor(), float(p), tuple(input.shape))
+    res = _alpha_dropout(input, _key_tensor(), float(p), mask_shape)
     return input.copy_(res) if inplace else res
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _run_alpha_dropout(input, p, training, inplace, tuple(input.shape))
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
-    _check_p(p)
-    if not training or p == 0:
-        return input
-    if p == 1:
-        return input.mul_(0) if inplace else input * 0
+    """As ``alpha_dropout``, one mask entry per (sample, channel)."""
     shape = tuple(input.shape)
-    res = _alpha_dropout(input, _key_tensor(), float(p), shape[:2] + (1,) * (len(shape) - 2))
-    return input.copy_(res) if inplace else res
+    return _run_alpha_dropout(input, p, training, inplace, shape[:2] + (1,) * (len(shape) - 2))

@@ -18,7 +18,8 @@ def _linear_check(input, weight, bias=None):
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {len(ishape)}D and "
                            f"{len(wshape)}D")
     if input.dtype is not weight.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {D.CPP_TYPE_NAME[input.dtype.name]} != "
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{D.CPP_TYPE_NAME[input.dtype.name]} != "
                            f"{D.CPP_TYPE_NAME[weight.dtype.name]}")
     k = ishape[-1]
     if len(wshape) == 1:
@@ -36,7 +37,8 @@ def _linear_check(input, weight, bias=None):
         out_shape = tuple(ishape[:-1]) + (wshape[0],)
     if bias is not None:
         if bias.dtype is not input.dtype:
-            raise RuntimeError(f"self and mat2 must have the same dtype, but got {D.SCALAR_TYPE_NAME[bias.dtype.name]} and "
+            raise RuntimeError("self and mat2 must have the same dtype, but got "
+                               f"{D.SCALAR_TYPE_NAME[bias.dtype.name]} and "
                                f"{D.SCALAR_TYPE_NAME[input.dtype.name]}")
         if bias.shape == out_shape[-1:]:  # the usual (out_features,) bias
             return

@@ -15,7 +15,12 @@ from .._tensor import Tensor
 from ._functional_distance import _safe_norm
 from ._functional_utils import _shape_list, _traced
 
-__all__ = ["nll_loss", "cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss"]
+__all__ = [
+    "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "soft_margin_loss",
+    "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
+    "multilabel_soft_margin_loss", "multi_margin_loss"
+]
 
 
 _REDUCTIONS = ("none", "mean", "sum")

@@ -51,6 +51,16 @@ def _write_back(buf, arr):
         buf._write(arr._value.astype(buf._value.dtype))
 
 
+def _update_running_stats(res, running_mean, running_var):
+    """A norm kernel's output; when it also returned new running statistics, they are written into the buffers."""
+    if not isinstance(res, tuple):
+        return res
+    out, new_mean, new_var = res
+    _write_back(running_mean, new_mean)
+    _write_back(running_var, new_var)
+    return out
+
+
 def _channel_count_check(input, training):
     if training:
         size = 1
@@ -79,12 +89,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         momentum = 0.0
     res = _batch_norm_impl(input, running_mean, running_var, weight, bias, bool(training), float(momentum),
                            float(eps))
-    if isinstance(res, tuple):
-        out, new_mean, new_var = res
-        _write_back(running_mean, new_mean)
-        _write_back(running_var, new_var)
-        return out
-    return res
+    return _update_running_stats(res, running_mean, running_var)
 
 
 @op(tensors=("input", "running_mean", "running_var", "weight", "bias", "momentum"), jit=True, method=False,
@@ -124,12 +129,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                              f"torch.Size([{', '.join(map(str, input.shape))}])")
     res = _instance_norm_impl(input, running_mean, running_var, weight, bias, bool(use_input_stats),
                               float(momentum if momentum is not None else 0.0), float(eps))
-    if isinstance(res, tuple):
-        out, new_mean, new_var = res
-        _write_back(running_mean, new_mean)
-        _write_back(running_var, new_var)
-        return out
-    return res
+    return _update_running_stats(res, running_mean, running_var)
 
 
 @op(tensors=("input", "weight", "bias"), jit=True, method=False, grad_name="NativeLayerNormBackward0")

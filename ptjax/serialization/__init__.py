@@ -101,7 +101,7 @@ def _load_from(fh, mapper, weights_only, mmap_path, encoding, errors):
     try:
         return unpickler.load()
     except _PassThrough as p:
-        raise p.exc
+        raise p.exc  # noqa: B904  (the map_location / device error reaches the caller as it was raised)
     except (CheckpointError, WeightsOnlyUnpicklingError):
         raise
     except Exception as e:  # noqa: BLE001  (every failure inside the pickle is a corrupt/invalid checkpoint)

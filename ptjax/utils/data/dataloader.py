@@ -51,7 +51,7 @@ import warnings
 
 from . import _worker
 from ._collate import _materialize, default_collate, default_convert
-from ._worker import ExceptionWrapper, _make_fetcher
+from ._worker import _make_fetcher
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 

@@ -12,7 +12,6 @@ import bisect
 import math
 import operator
 import warnings
-from collections.abc import Sequence
 
 import numpy as np
 
