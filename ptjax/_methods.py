@@ -26,11 +26,11 @@ def install():
 
 
 def install_entry(o):
-    for name in (o.name, *o.aliases):
-        if o.method:
-            setattr(Tensor, name, method(o, name))
-        if o.inplace:
-            setattr(Tensor, name + "_", inplace_method(o, name))
+    names = (o.name, *o.aliases)
+    for name in (o.method,) if isinstance(o.method, str) else names if o.method else ():
+        setattr(Tensor, name, method(o, name))
+    for name in names if o.inplace else ():
+        setattr(Tensor, name + "_", inplace_method(o, name))
 
 
 # ---- Python operators --------------------------------------------------------------------------------------------

@@ -312,3 +312,13 @@ def test_varying_depth_compiles_at_most_once_per_depth():
             h = (h @ w).sin()
         h.sum().backward()
     assert STATS["fused_compiles"] - before <= 4
+
+
+def test_kernel_compiles_are_counted():
+    from ptjax._stats import STATS
+    x = ptjax.randn(3, 7, 5)  # a shape no other test uses: logsumexp's kernel compiles once for it
+    before = STATS["kernel_compiles"]
+    ptjax.logsumexp(x, 1)
+    assert STATS["kernel_compiles"] == before + 1
+    ptjax.logsumexp(x, 1)
+    assert STATS["kernel_compiles"] == before + 1

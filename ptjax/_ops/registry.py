@@ -95,10 +95,11 @@ class Op:
         self.out_fn = out_fn    # optional: post-process the wrapped outputs (e.g. namedtuple for max(dim))
         self.check = check      # optional: validate the bound arguments first, raising torch's errors
         self.eager = eager or fn  # an eager-only forward: same values, cheaper to dispatch (gradients use fn)
-        self.method = method    # install Tensor.<name> (and Tensor.<alias>)
+        self.method = method    # install Tensor.<name> and Tensor.<alias> (a string: that one method name instead)
         self.inplace = inplace  # install Tensor.<name>_ (and Tensor.<alias>_)
         self.function = function  # ptjax.<name> (and ptjax.<alias>)
         self.functions = {}     # name or alias -> the public callable (set by register; ``front`` replaces them)
+        self.front = None       # a Python function that is the public face, if any (see ``front``)
         self._kernels = {}
 
     @property
@@ -242,6 +243,8 @@ def front(entry):
         fn.op = o
         o.front = fn
         o.functions = {n: fn for n in o.functions}
+        if late_install is not None:
+            late_install(o)
         return fn
     return deco
 
@@ -250,7 +253,6 @@ def register(o):
     """Enter ``o`` in the table under its name and aliases, with its public callables."""
     from .dispatch import prepare, public_function
     prepare(o)
-    o.front = None
     o.functions = {n: public_function(o, n) for n in (o.name, *o.aliases)}
     for n in o.functions:
         TABLE[n] = o

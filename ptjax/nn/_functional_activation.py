@@ -7,9 +7,10 @@ import warnings
 import jax
 import jax.numpy as jnp
 
+from .._ops import pointwise as _pointwise
 from .._ops.reduction import log_softmax as _log_softmax_op
 from .._ops.reduction import softmax as _softmax_op
-from .._ops.registry import TABLE, op
+from .._ops.registry import op
 from ._functional_utils import _inplace, _key_tensor
 
 __all__ = [
@@ -21,7 +22,7 @@ __all__ = [
 
 
 def relu(input, inplace=False):
-    return input.relu_() if inplace else TABLE["relu"].public(input)
+    return input.relu_() if inplace else _pointwise.relu(input)
 
 
 def relu_(input):
@@ -266,11 +267,11 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 
 
 def sigmoid(input):
-    return TABLE["sigmoid"].public(input)
+    return _pointwise.sigmoid(input)
 
 
 def tanh(input):
-    return TABLE["tanh"].public(input)
+    return _pointwise.tanh(input)
 
 
 def _get_softmax_dim(name, ndim, stacklevel):
