@@ -19,6 +19,7 @@ from ..autograd.grad_mode import _Mode
 from .registry import BINARY, COMPARE, FLOAT, SAME, Op, TABLE, compute_dtype, scalar_kind
 
 _KIND = {d.np: d._kind for d in D.ALL}
+_HOST = np.ndarray  # the storage class of host tensors (see _tensor.py)
 _SK = {bool: 0, int: 1, float: 2, complex: 3}
 _SK_CHAR = "bifc"
 
@@ -174,9 +175,13 @@ def infer_strided(idx: np.ndarray):
 
 def binary(op: Op, a: Tensor, b, reflected=False):
     """``a (op) b`` for a Tensor ``a``: the operators and two-argument calls of binary ops."""
-    A = a._data if a._base is None else a._value
+    A = a._data
+    if a._base is not None or A.__class__ is _HOST:  # views and host tensors go through _value
+        A = a._value
     if isinstance(b, Tensor):
-        B = b._data if b._base is None else b._value
+        B = b._data
+        if b._base is not None or B.__class__ is _HOST:
+            B = b._value
         if A.dtype != B.dtype or (op.promote == FLOAT and _KIND[A.dtype] < 2):
             return call(op, (b, a) if reflected else (a, b), {})
         struct = ("t", "t")
@@ -206,7 +211,9 @@ def binary(op: Op, a: Tensor, b, reflected=False):
 
 
 def unary(op: Op, a: Tensor):
-    A = a._data if a._base is None else a._value
+    A = a._data
+    if a._base is not None or A.__class__ is _HOST:
+        A = a._value
     if op.promote == FLOAT and _KIND[A.dtype] < 2:
         return call(op, (a,), {})
     out = Tensor._make(op.eager(A))
