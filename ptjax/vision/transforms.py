@@ -256,7 +256,7 @@ def _pad(img, padding, fill=0, mode="constant"):
     if isinstance(img, Tensor):
         return Tensor._from_host(np.pad(host, widths, mode=mode, **kwargs))
     out = np.pad(a, widths, mode=mode, **kwargs)
-    return _PILImage.fromarray(out, mode=img.mode) if _is_pil(img) else out
+    return _PILImage.fromarray(out) if _is_pil(img) else out
 
 
 def _pad_tensor(img, ltrb, fill, mode):
