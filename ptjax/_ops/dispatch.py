@@ -18,6 +18,7 @@ from ..autograd.grad_mode import _Mode
 from .registry import BINARY, COMPARE, FLOAT, SAME, TABLE, Op, compute_dtype, scalar_kind
 
 _KIND = D.NP_KIND
+_HOST = np.ndarray  # the storage class of host tensors (see _tensor.py)
 _SK = {bool: 0, int: 1, float: 2, complex: 3}
 _SK_CHAR = "bifc"
 
@@ -159,9 +160,13 @@ def infer_strided(idx: np.ndarray):
 
 def binary(op: Op, a: Tensor, b, reflected=False):
     """``a (op) b`` for a Tensor ``a``: the operators and two-argument calls of binary ops."""
-    A = a._data if a._base is None else a._value
+    A = a._data
+    if a._base is not None or A.__class__ is _HOST:  # views and host tensors go through _value
+        A = a._value
     if isinstance(b, Tensor):
-        B = b._data if b._base is None else b._value
+        B = b._data
+        if b._base is not None or B.__class__ is _HOST:
+            B = b._value
         if A.dtype != B.dtype or (op.promote == FLOAT and _KIND[A.dtype] < 2):
             return call(op, (b, a) if reflected else (a, b), {})
         struct = ("t", "t")
@@ -191,7 +196,9 @@ def binary(op: Op, a: Tensor, b, reflected=False):
 
 
 def unary(op: Op, a: Tensor):
-    A = a._data if a._base is None else a._value
+    A = a._data
+    if a._base is not None or A.__class__ is _HOST:
+        A = a._value
     if op.promote == FLOAT and _KIND[A.dtype] < 2:
         return call(op, (a,), {})
     out = Tensor._make(op.eager(A))
