@@ -186,8 +186,25 @@ def _fused_fn(order, root_edges, captures, leaf_list):
     return jax.jit(fused)
 
 
+def _conj_complex(g):
+    """torch's gradient of a complex tensor is the conjugate of JAX's cotangent (torch: dL/d(conj z), JAX: dL/dz):
+    complex cotangents are conjugated on the way into the pullbacks and on the way out; real ones pass as they are."""
+    from .._tensor import Tensor
+    if g is None or not jnp.iscomplexobj(g._value if isinstance(g, Tensor) else g):
+        return g
+    if isinstance(g, Tensor):  # create_graph: a recorded conjugation
+        from .._ops.registry import TABLE
+        return TABLE["conj_physical"].public(g)
+    return jnp.conj(g)
+
+
 def run_backward(root_edges, root_cts, captures, retain_graph, create_graph):
     """Cotangents for each of ``captures`` (edges: ``(node, j)`` or ``(leaf, 0)``); None where unreached."""
+    result = _run_backward(root_edges, [_conj_complex(c) for c in root_cts], captures, retain_graph, create_graph)
+    return [_conj_complex(r) for r in result]
+
+
+def _run_backward(root_edges, root_cts, captures, retain_graph, create_graph):
     order = topo_order(root_edges)
     python_needed = any(n.needs_python for n in order)
     if create_graph:
