@@ -101,7 +101,8 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
 
 
 _FROM_FUNCTIONAL = {"softmax", "log_softmax"}
-_SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends"}
+_SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends", "fft", "special",
+               "distributions", "testing", "amp"}
 
 
 def __getattr__(name):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import creation, dispatch, indexing, linalg, pointwise, random, reduction, shape
+from . import fft, special  # noqa: F401 - torch.fft / torch.special entries
 from .dispatch import binary, call, inplace, install, unary
 from .registry import TABLE, scalar_kind
 
