@@ -12,15 +12,17 @@ fft, ifft, rfft, irfft, hfft, ihfft, fftn, ifftn, rfftn, irfftn, hfftn, ihfftn, 
                                                "rfftn", "irfftn", "hfftn", "ihfftn", "fftshift", "ifftshift"))
 
 
-def _two_dimensional(nd):
+def _two_dimensional(name, nd):
     def transform(input, s=None, dim=(-2, -1), norm=None):
         return nd(input, s, dim, norm)
-    transform.__name__ = nd.__name__.replace("n", "2", 1) if nd.__name__.endswith("n") else nd.__name__
-    transform.__doc__ = f"``{nd.__name__}`` over ``dim=(-2, -1)`` by default."
+    transform.__name__ = name
+    transform.__doc__ = f"``{name}n`` over ``dim=(-2, -1)`` by default."
     return transform
 
 
-fft2, ifft2, rfft2, irfft2, hfft2, ihfft2 = (_two_dimensional(f) for f in (fftn, ifftn, rfftn, irfftn, hfftn, ihfftn))
+fft2, ifft2, rfft2, irfft2, hfft2, ihfft2 = (
+    _two_dimensional(name, nd) for name, nd in (("fft2", fftn), ("ifft2", ifftn), ("rfft2", rfftn),
+                                                ("irfft2", irfftn), ("hfft2", hfftn), ("ihfft2", ihfftn)))
 
 
 def _frequencies(values, dtype, device, requires_grad):
@@ -37,6 +39,28 @@ def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requir
     return _frequencies(_jnp.fft.rfftfreq(n, d), dtype, device, requires_grad)
 
 
-__all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
-           "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
-           "Tensor"]
+__all__ = [
+    "Tensor",
+    "fft",
+    "fft2",
+    "fftfreq",
+    "fftn",
+    "fftshift",
+    "hfft",
+    "hfft2",
+    "hfftn",
+    "ifft",
+    "ifft2",
+    "ifftn",
+    "ifftshift",
+    "ihfft",
+    "ihfft2",
+    "ihfftn",
+    "irfft",
+    "irfft2",
+    "irfftn",
+    "rfft",
+    "rfft2",
+    "rfftfreq",
+    "rfftn",
+]

@@ -31,17 +31,23 @@ def _real_of(dtype):
     return jnp.float64 if _complex_of(dtype) == jnp.complex128 else jnp.float32
 
 
-def _check(real_input=False):
-    """A ``check`` for every transform: a known ``norm``, no half-precision input, (``rfft``) a real input."""
-    def check(input, *args, norm=None, **kwargs):
+_REAL_INPUT_MESSAGE = {  # torch's words, which differ per transform
+    "rfft": "rfft expects a real input tensor, but got {}", "ihfft": "ihfft expects a real input tensor, but got {}",
+    "rfftn": "rfftn expects a real-valued input tensor, but got {}",
+    "ihfftn": "Only supports floating-point dtypes, but found: {}"}
+
+
+def _check(real_input=None):
+    """A ``check`` for every transform: a known ``norm``, no half-precision input, a real input for the
+    transforms named in ``_REAL_INPUT_MESSAGE``."""
+    def check(input, n_or_s=None, dim=None, norm=None):
         if norm not in _NORMS:
-            raise ValueError(f'Invalid normalization mode: "{norm}"')
+            raise RuntimeError(f'Invalid normalization mode: "{norm}"')
         name = input.dtype.name
         if name in ("float16", "bfloat16"):
             raise RuntimeError(f"Unsupported dtype {_TORCH_NAME[name]}")
         if real_input and input.is_complex():
-            kind = "rfft" if real_input is True else real_input
-            raise RuntimeError(f"{kind} expects a real input tensor, but got {_TORCH_NAME[name]}")
+            raise RuntimeError(_REAL_INPUT_MESSAGE[real_input].format(_TORCH_NAME[name]))
     return check
 
 
@@ -72,7 +78,7 @@ def _r2c(input):
     return input.astype(_real_of(input.dtype))
 
 
-def _transform(name, grad_name, real_input=False):
+def _transform(name, grad_name, real_input=None):
     return op(f"fft_{name}", method=False, function=False, jit=True, grad_name=grad_name,
               check=_check(real_input))
 
@@ -89,7 +95,7 @@ def fft_ifft(input, n=None, dim=-1, norm=None):
     return jnp.fft.ifft(_c2c(input), n, dim, _norm(norm))
 
 
-@_transform("rfft", "FftR2CBackward0", real_input=True)
+@_transform("rfft", "FftR2CBackward0", real_input="rfft")
 def fft_rfft(input, n=None, dim=-1, norm=None):
     return jnp.fft.rfft(_r2c(input), n, dim, _norm(norm))
 
@@ -124,7 +130,7 @@ def fft_ifftn(input, s=None, dim=None, norm=None):
     return jnp.fft.ifftn(_c2c(input), s, dim, _norm(norm)) if dim else _c2c(input)
 
 
-@_transform("rfftn", "FftR2CBackward0", real_input=True)
+@_transform("rfftn", "FftR2CBackward0", real_input="rfftn")
 def fft_rfftn(input, s=None, dim=None, norm=None):
     s, dim = _dims(input, s, dim)
     return jnp.fft.rfftn(_r2c(input), s, dim, _norm(norm))

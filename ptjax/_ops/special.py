@@ -21,6 +21,7 @@ import numpy as np
 from jax.scipy import special as jsp
 
 from .._tensor import Tensor
+from .pointwise import digamma
 from .registry import FLOAT, op
 
 _HALF_NAMES = {"float16": "Half", "bfloat16": "BFloat16"}
@@ -37,9 +38,9 @@ def _no_half(kernel_name, *params):
 
 # ---- names torch has at top level and as Tensor methods ------------------------------------------------------
 
-@op(promote=FLOAT, inplace=True)
+@op(promote=FLOAT, inplace=True, jit=True)
 def i0(input):
-    return jsp.i0(input)
+    return _via_float32(jsp.i0)(input)
 
 
 def _logit_eager(input, eps=None):
@@ -65,7 +66,7 @@ def polygamma(n, input):
     """The ``n``-th derivative of the digamma function. ``Tensor.polygamma(n)`` is installed below."""
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
-    return jsp.digamma(input) if n == 0 else jsp.polygamma(n, input)
+    return digamma.op.fn(input) if n == 0 else jsp.polygamma(n, input)
 
 
 def _mvlgamma_check(input, p):
@@ -80,23 +81,27 @@ def mvlgamma(input, p):
     return jsp.multigammaln(input, p)
 
 
-def _integer_check(name):
+def _incomplete_gamma_check(name):
+    """torch's igamma / igammac take two tensors (no Python numbers) of a floating dtype."""
     def check(input, other):
-        for t in (input, other):
-            if isinstance(t, Tensor) and not t.is_floating_point():
+        for i, (param, t) in enumerate((("input", input), ("other", other))):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{name}(): argument '{param}' (position {i + 1}) must be Tensor, not "
+                                f"{type(t).__name__}")
+            if not t.is_floating_point():
                 from .linalg import _SCALAR_NAME
                 raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_SCALAR_NAME[t.dtype.name]}\'')
     return check
 
 
-@op(tensors=("input", "other"), promote=FLOAT, inplace=True, jit=True, check=_integer_check("igamma"))
+@op(tensors=("input", "other"), promote=FLOAT, inplace=True, jit=True, check=_incomplete_gamma_check("igamma"))
 def igamma(input, other):
     """The regularized lower incomplete gamma function P(input, other). torch has no gradient with respect to
     ``input``; here JAX's is used."""
     return jsp.gammainc(input, other)
 
 
-@op(tensors=("input", "other"), promote=FLOAT, inplace=True, jit=True, check=_integer_check("igammac"))
+@op(tensors=("input", "other"), promote=FLOAT, inplace=True, jit=True, check=_incomplete_gamma_check("igammac"))
 def igammac(input, other):
     """The regularized upper incomplete gamma function Q(input, other)."""
     return jsp.gammaincc(input, other)
@@ -118,9 +123,22 @@ Tensor.polygamma_ = _polygamma_
 
 # ---- torch.special only ----------------------------------------------------------------------------------------
 
+def _via_float32(fn):
+    """``fn`` for float16 / bfloat16 inputs computed in float32 (JAX's special functions take neither)."""
+    @functools.wraps(fn)
+    def f(input):
+        if input.dtype in (jnp.float16, jnp.bfloat16):
+            return fn(input.astype(jnp.float32)).astype(input.dtype)
+        return fn(input)
+    return f
+
+
 def _special(name, fn, *, grad_name=None, half=True, differentiable=True, tensors=("input",)):
-    """Register ``torch.special.<name>`` as the entry ``special_<name>`` (no ptjax.X or Tensor.X form)."""
+    """Register ``torch.special.<name>`` as the entry ``special_<name>`` (no ptjax.X or Tensor.X form);
+    ``half=False``: torch has no float16 / bfloat16 kernel for it (torch's error is raised)."""
     check = None if half else _no_half(name)
+    if half and len(tensors) == 1:
+        fn = _via_float32(fn)
     return op(f"special_{name}", tensors=tensors, promote=FLOAT, jit=True, method=False, function=False,
               grad_name=grad_name, check=check, differentiable=differentiable)(fn)
 
