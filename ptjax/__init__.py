@@ -101,6 +101,11 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
 
 
 _FROM_FUNCTIONAL = {"softmax", "log_softmax"}
+_FROM_AMP = {"autocast", "GradScaler", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
+             "set_autocast_dtype", "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",
+             "set_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_gpu_dtype", "is_autocast_cache_enabled",
+             "set_autocast_cache_enabled", "clear_autocast_cache", "autocast_increment_nesting",
+             "autocast_decrement_nesting"}
 _SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends", "fft", "special",
                "distributions", "testing", "amp"}
 
@@ -110,6 +115,9 @@ def __getattr__(name):
     import importlib
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _FROM_AMP:  # torch.autocast, torch.GradScaler and the autocast state functions
+        from .amp import autocast_mode, grad_scaler
+        return getattr(grad_scaler if name == "GradScaler" else autocast_mode, name)
     if name in _FROM_FUNCTIONAL:  # op-table entries defined with nn.functional
         importlib.import_module(".nn.functional", __name__)
         from ._ops.registry import TABLE
