@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import ptjax
+import ptjax  # noqa: E402
 
 rng = np.random.default_rng(0)
 X = rng.standard_normal((4, 8)).astype(np.float32)
@@ -65,7 +65,7 @@ def test_mlp_gradients_under_autocast_match_torch():
         assert str(loss.dtype).endswith("float32")
         loss.backward()
         grads[lib.__name__] = (lin.weight.grad, lin.bias.grad)
-    for t, p in zip(grads["torch"], grads["ptjax"]):
+    for t, p in zip(grads["torch"], grads["ptjax"], strict=False):
         assert str(p.dtype) == str(t.dtype) == "torch.float32"
         np.testing.assert_allclose(_np(p), _np(t), rtol=2e-2, atol=2e-2)
 
@@ -159,7 +159,7 @@ def test_grad_scaler_dynamic_scale_matches_torch():
     events = [2.0, 2.0, float("inf"), 2.0, float("nan"), 2.0, 2.0]
     ref, t_scaler = _scaler_run(torch, events)
     got, p_scaler = _scaler_run(ptjax, events)
-    for r, g in zip(ref, got):
+    for r, g in zip(ref, got, strict=False):
         assert g[:3] == r[:3]
         np.testing.assert_allclose(g[3], r[3], rtol=1e-6)
     assert p_scaler.state_dict() == t_scaler.state_dict()

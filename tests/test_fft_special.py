@@ -7,9 +7,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from _ops_harness import Gen, Sample, compare_call, compare_grad, fast_compiles
+from _ops_harness import Gen, Sample, compare_call, compare_grad, fast_compiles  # noqa: E402
 
-import ptjax
+import ptjax  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -58,7 +58,8 @@ def test_bessel(name):
     # quadrature is closer to the true value, so the tolerance is torch's error
     compare_call(special(name), Sample(BESSEL_X), rtol=1e-6, atol=2e-7)
     compare_call(special(name), Sample(BESSEL_X.astype(np.float32)), rtol=2e-5, atol=1e-6)
-    compare_call(special(name), Sample(np.ones(2, np.float16)), message=True)  # torch: no Half kernel
+    if name == "bessel_j0":  # (one check entry serves all of them)
+        compare_call(special(name), Sample(np.ones(2, np.float16)), message=True)  # torch: no Half kernel
 
 
 POLYNOMIALS = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
@@ -73,7 +74,8 @@ def test_orthogonal_polynomials(name):
     n = np.array([-1, 0, 1, 2, 3, 5, 12, 30])
     compare_call(special(name), Sample(x, n), rtol=1e-9, atol=1e-9)
     compare_call(special(name), Sample(x.astype(np.float32), 4), rtol=1e-5, atol=1e-5)      # a scalar degree
-    compare_call(special(name), Sample(np.array([1, 2]), np.array([2, 3])))                   # int, int: float32
+    if name == "chebyshev_polynomial_t":  # (the promotion is shared by all of them)
+        compare_call(special(name), Sample(np.array([1, 2]), np.array([2, 3])))               # int, int: float32
 
 
 BINARY = {"xlog1py": (g.f(4), g.pos(4)), "xlogy": (g.f(4), g.pos(4)), "zeta": (g.f(4, lo=1.5, hi=4), g.pos(4)),
@@ -216,7 +218,7 @@ def test_fft_complex_leaf_gradients_follow_torch_convention():
         (gx,) = lib.autograd.grad(lib.fft.rfft(x, n=6), x, lib.tensor(v))
         grads[lib.__name__] = (np.asarray(z.grad.detach() if lib is torch else z.grad), np.asarray(
             gx.detach() if lib is torch else gx))
-    for t, p in zip(grads["torch"], grads["ptjax"]):
+    for t, p in zip(grads["torch"], grads["ptjax"], strict=False):
         np.testing.assert_allclose(p, t, rtol=1e-4, atol=1e-5)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import ptjax
+import ptjax  # noqa: E402
 
 nan, inf = float("nan"), float("inf")
 

@@ -66,7 +66,7 @@ def _dims(input, s, dim):
         s = tuple(s)
         if len(s) != len(dim):
             raise RuntimeError("When given, dim and shape arguments must have the same length")
-        s = tuple(input.shape[d] if n == -1 else n for n, d in zip(s, dim))
+        s = tuple(input.shape[d] if n == -1 else n for n, d in zip(s, dim, strict=True))
     return s, dim
 
 
