@@ -2,7 +2,10 @@
 
     python tools/api_coverage.py                 # print the summary, write docs/api-coverage.md
     python tools/api_coverage.py --update-floor  # also raise tools/api_coverage_floor.json to today's figures
-    python tools/api_coverage.py --check         # print the summary only (what tests/test_api_coverage.py runs)
+    python tools/api_coverage.py --check         # print the summary only
+    python tools/api_coverage.py --json          # the figures as JSON (what tests/test_api_coverage.py reads)
+
+Run it in a fresh interpreter: which torch submodules appear in ``dir(torch)`` depends on what was imported before.
 
 For each namespace the torch side lists its public names (``__all__`` where the module has one, its public
 ``dir()`` otherwise; underscore names and re-exports of other libraries are not torch API), and the ptjax side is
@@ -347,9 +350,14 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="print the summary only; write nothing")
     p.add_argument("--update-floor", action="store_true", help="raise the committed floor to today's figures")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON; write nothing")
     args = p.parse_args(argv)
     import torch
     results = measure()
+    if args.json:
+        print(json.dumps({r.title: {"percent": r.percent, "supported": r.supported, "missing": r.missing,
+                                    "excluded": r.excluded} for r in results}))
+        return 0
     print(summary(results))
     if args.check:
         return 0
