@@ -94,7 +94,13 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
 # subpackages imported on first use, as ``torch.nn`` is there after ``import torch``; a name whose package is not
 # (yet) part of ptjax reads as a missing attribute, so ``hasattr(ptjax, "jit")`` is False rather than an error
 _SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends", "fft", "special",
-               "distributions", "testing", "compiler"}
+               "distributions", "testing", "compiler", "amp"}
+# torch.autocast, torch.GradScaler and the autocast state functions, resolved from ptjax.amp on first use
+_FROM_AMP = {"autocast", "GradScaler", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
+             "set_autocast_dtype", "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",
+             "set_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_gpu_dtype", "is_autocast_cache_enabled",
+             "set_autocast_cache_enabled", "clear_autocast_cache", "autocast_increment_nesting",
+             "autocast_decrement_nesting"}
 
 
 def __getattr__(name):
@@ -105,4 +111,7 @@ def __getattr__(name):
         except ModuleNotFoundError as e:
             if e.name != f"{__name__}.{name}":
                 raise
+    if name in _FROM_AMP:
+        from .amp import autocast_mode, grad_scaler
+        return getattr(grad_scaler if name == "GradScaler" else autocast_mode, name)
     raise AttributeError(f"module 'ptjax' has no attribute '{name}'")

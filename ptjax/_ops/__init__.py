@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import creation, dispatch, random, registry
 # the modules of entries; a new one is one more name here
-from . import indexing, linalg, pointwise, reduction, shape
+from . import fft, indexing, linalg, pointwise, reduction, shape, special
 from .registry import TABLE
 
 

@@ -55,8 +55,15 @@ def _operand_error(op, i, v):
                      f"not {type(v).__name__}")
 
 
+AUTOCAST = None
+"""Set by ``ptjax.amp`` while an autocast region is active: ``fn(op, bound values) -> bound values`` casts the
+inputs of the ops on autocast's lists. The fast paths below defer to ``call`` while it is set."""
+
+
 def call(op: Op, args, kwargs):
     vals = op.bind(args, kwargs)
+    if AUTOCAST is not None:
+        vals = AUTOCAST(op, vals)
     dyn, inputs, struct, static, tensors, scalars = [], [], [], [], [], []
     for i, v in enumerate(vals):
         if i not in op.tensor_pos:
@@ -160,6 +167,8 @@ def infer_strided(idx: np.ndarray):
 
 def binary(op: Op, a: Tensor, b, reflected=False):
     """``a (op) b`` for a Tensor ``a``: the operators and two-argument calls of binary ops."""
+    if AUTOCAST is not None:
+        return call(op, (b, a) if reflected else (a, b), {})
     A = a._data
     if a._base is not None or A.__class__ is _HOST:  # views and host tensors go through _value
         A = a._value
@@ -196,6 +205,8 @@ def binary(op: Op, a: Tensor, b, reflected=False):
 
 
 def unary(op: Op, a: Tensor):
+    if AUTOCAST is not None:
+        return call(op, (a,), {})
     A = a._data
     if a._base is not None or A.__class__ is _HOST:
         A = a._value

@@ -13,6 +13,7 @@ Two ways to run the same math (``Kernel.pullback`` of each node, in reverse topo
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 
 from .._stats import STATS
 from .graph import FREED_MSG, Node, PureKernel, record, zeros_cotangent
@@ -190,11 +191,28 @@ def _fused_fn(order, root_edges, captures, leaf_list):
     return jax.jit(fused)
 
 
+def _conj_complex(g):
+    """torch's gradient of a complex tensor is the conjugate of JAX's cotangent (torch: dL/d(conj z), JAX: dL/dz):
+    complex cotangents are conjugated on the way into the pullbacks and on the way out; real ones pass as they are."""
+    from .._tensor import Tensor
+    if g is None or not jnp.iscomplexobj(g._value if isinstance(g, Tensor) else g):
+        return g
+    if isinstance(g, Tensor):  # create_graph: a recorded conjugation
+        return g.conj_physical()
+    return jnp.conj(g)
+
+
 def run_backward(order, root_edges, root_cts, captures, retain_graph, create_graph):
     """Cotangents for each of ``captures`` (edges: ``(node, j)`` or ``(leaf, 0)``); None where unreached.
 
     ``order`` is ``topo_order(root_edges)`` (the caller walks the graph once and may read the leaves from it).
     """
+    result = _run_backward(order, root_edges, [_conj_complex(c) for c in root_cts], captures, retain_graph,
+                           create_graph)
+    return [_conj_complex(r) for r in result]
+
+
+def _run_backward(order, root_edges, root_cts, captures, retain_graph, create_graph):
     python_needed = any(n.needs_python for n in order)
     if create_graph:
         result = _create_graph_backward(order, root_edges, root_cts, captures)

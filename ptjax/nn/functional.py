@@ -11,6 +11,7 @@ Python wrappers exist only where torch's function has arguments that are not the
 ``inplace=``, the deprecated ``size_average``/``reduce``, a fresh random key for dropout, or checks that read
 values (class indices out of range), which torch also does on the host.
 """
+from .._tensor import Tensor  # noqa: F401 - torch.nn.functional.Tensor, as torch exports it
 from . import (
                _functional_activation,
                _functional_attention,
