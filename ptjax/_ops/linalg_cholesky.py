@@ -14,8 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .linalg_common import (broadcast_batch, floating, hermitian_part, linalg_op, mH, named,
-                            raise_for_info, return_type, square, square_floating, type_name)
+from .linalg_common import (broadcast_batch, floating, hermitian_part, linalg_op, lu_factor, lu_solve, mH, named,
+                            raise_for_info, return_type, square, square_floating, type_name, valued_as)
 from .registry import front, op
 
 _CholeskyEx = return_type("linalg_cholesky_ex", "L", "info")
@@ -88,11 +88,14 @@ def linalg_cholesky_ex(A, *, upper=False, check_errors=False):
 
 
 def _cholesky_solve_with(L, B, upper):
-    """``(L Lᴴ)⁻¹ B`` (``(Uᴴ U)⁻¹ B``), reading only the given triangle."""
-    L, B = broadcast_batch(L, B)
-    tri = jax.lax.linalg.triangular_solve
-    first = tri(L, B, left_side=True, lower=not upper, transpose_a=upper, conjugate_a=upper)
-    return tri(L, first, left_side=True, lower=not upper, transpose_a=not upper, conjugate_a=not upper)
+    """``(L Lᴴ)⁻¹ B`` (``(Uᴴ U)⁻¹ B``). The value reads only the given triangle of ``L``, as LAPACK potrs; the
+    gradient is torch's, which treats ``L`` as a full matrix (so its other triangle gets a gradient too): the
+    product is formed from the whole of ``L`` for differentiation, its other triangle's values held at zero."""
+    L = valued_as(jnp.triu(L) if upper else jnp.tril(L), L)
+    A = mH(L) @ L if upper else L @ mH(L)
+    A, B = broadcast_batch(A, B)
+    lu, perm, _ = lu_factor(A)
+    return lu_solve(lu, perm, B)
 
 
 def _same_dtype_b_A(b, A):

@@ -165,6 +165,12 @@ def hermitian_part(A, lower=True):
     return sym + jax.lax.stop_gradient(stored - sym)
 
 
+def valued_as(value, x):
+    """``value``'s value with ``x``'s gradient (the identity): for torch's functions whose value reads part of an
+    input but whose gradient formula treats the input as a whole."""
+    return jax.lax.stop_gradient(value) + (x - jax.lax.stop_gradient(x))
+
+
 def broadcast_batch(A, B, a_core=2, b_core=2):
     """``A`` and ``B`` with their batch dimensions broadcast together (the last ``*_core`` dims are the matrix)."""
     batch = jnp.broadcast_shapes(A.shape[:A.ndim - a_core], B.shape[:B.ndim - b_core])

@@ -151,13 +151,21 @@ def _ormqr_check(input, tau, other, left=True, transpose=False):
         if t.ndim < 2:
             raise RuntimeError(f"{name}: {what} must have at least 2 dimensions.")
     k = -2 if left else -1
+    if other.shape[k] < tau.shape[-1]:
+        raise RuntimeError(f"{name}: other.shape[{k}] must be greater than or equal to tau.shape[-1]")
     if other.shape[k] != input.shape[-2]:
         raise RuntimeError(f"{name}: other.shape[{k}] must be equal to input.shape[-2]")
-    if tau.shape[-1] > input.shape[-1]:
-        raise RuntimeError(f"{name}: tau.shape[-1] must be less than or equal to input.shape[-1]")
+    if tau.shape[-1] != min(other.shape[k], input.shape[-1]):
+        raise RuntimeError(f"{name}: tau.shape[-1] must be equal to min(other.shape[{k}], input.shape[-1])")
+    if input.ndim - tau.ndim != 1:
+        raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but got tau.ndim equal to "
+                           f"{tau.ndim} and input.ndim is equal to {input.ndim}")
+    if input.ndim != other.ndim:
+        raise RuntimeError(f"{name}: Expected other to have the same number of dimensions as input, but got "
+                           f"other.ndim equal to {other.ndim} and input.ndim is equal to {input.ndim}")
     for t, what in ((tau, "tau"), (other, "other")):
-        if t.dtype is not input.dtype:
-            raise RuntimeError(f"{name}: Expected input and {what} to have the same dtype, but input has dtype "
+        if t.dtype is not input.dtype:  # (torch's message lacks a space after "dtype")
+            raise RuntimeError(f"{name}: Expected input and {what} to have the same dtype, but input has dtype"
                                f"{type_name(input)} and {what} has dtype {type_name(t)}")
     floating(input, kernel="ormqr")
 

@@ -107,7 +107,7 @@ def _solve_check(name):
 def _solve_with_info(A, B, left):
     """``X`` with ``AX = B`` (``XA = B`` for ``left=False``), and the LU ``info`` of ``A``."""
     vector = _is_vector_rhs(A, B)
-    rhs = B[..., None] if vector or left else mT(B)
+    rhs = B[..., None] if vector else B if left else mT(B)
     lu, perm, info = lu_factor(A)
     X = lu_solve(lu, perm, rhs, transpose=not left)
     return (X[..., 0] if vector else X if left else mT(X)), info
@@ -161,6 +161,11 @@ _LuFactor = return_type("linalg_lu_factor", "LU", "pivots")
 _LuFactorEx = return_type("linalg_lu_factor_ex", "LU", "pivots", "info")
 _Lu = return_type("linalg_lu", "P", "L", "U")
 _LuUnpack = return_type("lu_unpack", "P", "L", "U")
+
+
+def _constant_permutation(cls):
+    """An ``out_fn``: P is a constant of the factorization (torch gives it no gradient)."""
+    return lambda outs: cls(outs[0].detach(), outs[1], outs[2])
 
 
 def _lu_factor_check(name):
@@ -228,7 +233,7 @@ def _unpack(lu):
 
 
 @linalg_op("lu", check=_lu_factor_check("linalg.lu_factor"),
-           grad_name="LinalgLuBackward0", out_fn=named(_Lu))
+           grad_name="LinalgLuBackward0", out_fn=_constant_permutation(_Lu))
 def linalg_lu(A, *, pivot=True):
     """``(P, L, U)`` with ``A = P L U`` (rectangular ``A`` too)."""
     lu, _, perm = jax.lax.linalg.lu(A)
@@ -247,7 +252,8 @@ def _permutation_of(pivots, m):
     return jax.lax.linalg.lu_pivots_to_permutation(pivots - 1, m)
 
 
-@op(tensors=("LU_data", "LU_pivots"), jit=True, method=False, check=_lu_unpack_check, out_fn=named(_LuUnpack))
+@op(tensors=("LU_data", "LU_pivots"), jit=True, method=False, check=_lu_unpack_check,
+    out_fn=_constant_permutation(_LuUnpack))
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     """``(P, L, U)`` from ``linalg.lu_factor``'s output; what is not unpacked is an empty tensor, as torch."""
     empty = jnp.zeros((0,), LU_data.dtype)

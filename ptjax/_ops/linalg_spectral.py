@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from .linalg_common import (at_least_2d, broadcast_batch, default_rtol, floating, hermitian_part, linalg_op, mH, named,
-                            real_dtype, return_type, square, type_name)
+                            real_dtype, return_type, square, type_name, valued_as)
 from .registry import front, op
 
 # ---- symmetric / Hermitian eigenproblems -------------------------------------------------------------------------
@@ -135,15 +135,16 @@ def _pinv_check(A, *args, hermitian=False, **kwargs):
 def _pinv(A, atol, rtol, hermitian):
     """The pseudo-inverse with singular values ≤ max(atol, rtol · σ_max) treated as zero. JAX's pinv (whose
     gradient is the closed form, valid for rank-deficient inputs too) takes one relative cutoff, so an absolute one
-    becomes ``atol / σ_max`` (a constant for differentiation)."""
+    becomes ``atol / σ_max`` (a constant for differentiation). With ``hermitian``, the gradient is the general one
+    (not symmetrized), as torch's."""
     atol, rtol = _tolerances(A, atol, rtol)
-    if hermitian:
-        A = hermitian_part(A)
+    if hermitian:  # the lower triangle's Hermitian matrix (as torch reads it), pseudo-inverted by the SVD
+        A = valued_as(hermitian_part(A), A)
     if not (isinstance(atol, float) and atol == 0.0):
         smax = jnp.max(jnp.abs(jax.lax.stop_gradient(jnp.linalg.svd(A, compute_uv=False))), axis=-1, initial=0.0)
         rtol = jnp.maximum(jnp.asarray(atol) / jnp.where(smax > 0, smax, 1), rtol)
     rtol = jnp.broadcast_to(jnp.asarray(rtol, real_dtype(A.dtype)), A.shape[:-2])
-    return jnp.linalg.pinv(A, rtol, hermitian)
+    return jnp.linalg.pinv(A, rtol)
 
 
 @linalg_op("pinv", tensors=("A", "rcond", "atol", "rtol"), check=_pinv_check)
@@ -225,9 +226,8 @@ def _lstsq(A, B, rcond=None, *, driver=None):
         smax = jnp.max(s, axis=-1, initial=0.0)
         rank = jnp.sum(s > rtol * smax[..., None], axis=-1).astype(jnp.int64)
     values = jax.lax.stop_gradient(s) if driver in ("gelsd", "gelss") else empty
-    if vector:
+    if vector:  # (torch keeps the residuals' trailing dim of 1)
         X = X[..., 0]
-        residuals = residuals[..., 0] if residuals.ndim else residuals
     return X, residuals, rank, values
 
 
@@ -291,5 +291,10 @@ def _pca_lowrank(A, R, niter, center):
 def pca_lowrank(A, q=None, center=True, niter=2):
     """``(U, S, V)`` of the principal components of ``A``'s rows (centred by the column means with ``center``):
     ``svd_lowrank`` of the centred matrix with ``q = min(6, m, n)`` by default."""
-    q = min(6, *A.shape[-2:]) if q is None else q
+    m, n = A.shape[-2:]
+    q = min(6, m, n) if q is None else q
+    if not 0 <= q <= min(m, n):
+        raise ValueError(f"q(={q}) must be non-negative integer and not greater than min(m, n)={min(m, n)}")
+    if niter < 0:
+        raise ValueError(f"niter(={niter}) must be non-negative integer")
     return _TorchSvd(*_pca_lowrank(A, _random_basis(A, q), niter, center))
