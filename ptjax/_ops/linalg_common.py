@@ -181,6 +181,8 @@ def broadcast_batch(A, B, a_core=2, b_core=2):
 def lu_info(lu):
     """LAPACK getrf's ``info``: the 1-based index of the first exactly zero diagonal element of U, else 0."""
     d = jnp.diagonal(lu, axis1=-2, axis2=-1) == 0
+    if not d.shape[-1]:  # empty matrices: nothing to fail
+        return jnp.zeros(d.shape[:-1], jnp.int32)
     return jnp.where(jnp.any(d, -1), jnp.argmax(d, -1) + 1, 0).astype(jnp.int32)
 
 
@@ -204,6 +206,12 @@ def lu_factor(A):
     """``(lu, perm, info)`` of LU with partial pivoting (LAPACK getrf on CPU, the factorization torch uses)."""
     lu, _, perm = jax.lax.linalg.lu(A)
     return lu, perm, lu_info(lu)
+
+
+def inverse_with_info(A):
+    """``(A⁻¹, info)`` through LU (LAPACK getrf/getri's ``info``: nonzero for a singular matrix)."""
+    lu, perm, info = lu_factor(A)
+    return lu_solve(lu, perm, eye_like(A)), info
 
 
 def default_rtol(A):

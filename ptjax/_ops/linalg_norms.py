@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _dtype as D
-from .linalg_common import at_least_2d, floating, linalg_op, lu_factor, lu_solve, eye_like, square, type_name
+from .linalg_common import at_least_2d, floating, inverse_with_info, linalg_op, square, type_name
 from .registry import front, op
 
 _INF = math.inf
@@ -234,7 +234,6 @@ def linalg_cond(A, p=None):
         s = jnp.linalg.svd(A, compute_uv=False)
         big, small = s[..., 0], s[..., -1]
         return big / small if p != -2 else small / big
-    lu, perm, info = lu_factor(A)
-    inverse = lu_solve(lu, perm, eye_like(A))
+    inverse, info = inverse_with_info(A)
     value = _matrix_norm(A, p, (-2, -1), False) * _matrix_norm(inverse, p, (-2, -1), False)
     return jnp.where(info > 0, jnp.inf, value)

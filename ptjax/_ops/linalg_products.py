@@ -7,7 +7,7 @@ import jax.numpy as jnp
 
 from .. import _dtype as D
 from .._size import broadcast_shapes
-from .linalg_common import checked, eye_like, floating, linalg_op, lu_factor, lu_solve, same_dtype, singular_inverse
+from .linalg_common import checked, eye_like, floating, inverse_with_info, linalg_op, same_dtype, singular_inverse
 from .linalg_common import square, type_name
 from .registry import op
 
@@ -163,8 +163,8 @@ def matrix_power(input, n):
         return eye_like(input)
     if n > 0:
         return _power(input, n)
-    lu, perm, info = lu_factor(input)
-    return _power(lu_solve(lu, perm, eye_like(input)), -n), info
+    inverse, info = inverse_with_info(input)
+    return _power(inverse, -n), info
 
 
 def _matrix_exp_check(input):

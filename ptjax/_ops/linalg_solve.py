@@ -14,9 +14,9 @@ import math
 import jax
 import jax.numpy as jnp
 
-from .linalg_common import (at_least_2d, broadcast_batch, checked, equation_shapes, eye_like, floating, linalg_op,
-                            lu_factor, lu_info, lu_solve, mT, named, raise_for_info, return_type, same_dtype,
-                            singular_inverse, square, square_floating)
+from .linalg_common import (at_least_2d, broadcast_batch, checked, equation_shapes, floating, inverse_with_info,
+                            linalg_op, lu_factor, lu_info, lu_solve, mT, named, raise_for_info, return_type,
+                            same_dtype, singular_inverse, square, square_floating)
 from .registry import BINARY, front, op
 
 # ---- inverse ----------------------------------------------------------------------------------------------------
@@ -24,22 +24,17 @@ from .registry import BINARY, front, op
 _InvEx = return_type("linalg_inv_ex", "inverse", "info")
 
 
-def _inverse_with_info(A):
-    lu, perm, info = lu_factor(A)
-    return lu_solve(lu, perm, eye_like(A)), info
-
-
 @op(jit=True, check=square_floating("linalg.inv", low=True), grad_name="LinalgInvExBackward0",
     out_fn=checked(singular_inverse, prefix="linalg.inv: "))
 def inverse(input):
     """The inverse of each square matrix (``torch.inverse`` is ``torch.linalg.inv``)."""
-    return _inverse_with_info(input)
+    return inverse_with_info(input)
 
 
 @linalg_op("inv_ex", check=square_floating("linalg.inv_ex", low=True), grad_name="LinalgInvExBackward0",
            out_fn=named(_InvEx))
 def _inv_ex(A):
-    return _inverse_with_info(A)
+    return inverse_with_info(A)
 
 
 @front(_inv_ex)
@@ -305,7 +300,7 @@ def _tensorinv_check(A, ind=2):
 def linalg_tensorinv(A, ind=2):
     """The tensor ``X`` with ``tensordot(A, X, ind)`` the identity: ``inv`` of ``A`` seen as a square matrix."""
     rows = math.prod(A.shape[:ind])
-    inv, info = _inverse_with_info(A.reshape(rows, rows))
+    inv, info = inverse_with_info(A.reshape(rows, rows))
     return inv.reshape(A.shape[ind:] + A.shape[:ind]), info
 
 

@@ -101,17 +101,23 @@ def linalg_svdvals(A, *, driver=None):
     return jnp.linalg.svd(A, compute_uv=False)
 
 
-@op(jit=True, check=_svd_check, grad_name="LinalgSvdBackward0",
-    out_fn=lambda outs: _TorchSvd(*outs) if len(outs) == 3 else _TorchSvd(outs[0].detach(), outs[1], outs[2].detach()))
-def svd(input, some=True, compute_uv=True):
-    """torch.svd: ``(U, S, V)`` with ``A = U diag(S) Vᴴ`` (V, not linalg.svd's Vh); ``some=False`` gives square U
-    and V. With ``compute_uv=False``, U and V are zero-filled m×m and n×n matrices, as torch."""
+@op("svd", jit=True, check=_svd_check, grad_name="LinalgSvdBackward0")
+def _torch_svd(input, some=True, compute_uv=True):
     if not compute_uv:
         m, n = input.shape[-2:]
-        zeros = jnp.zeros(input.shape[:-2] + (m, m), input.dtype), jnp.zeros(input.shape[:-2] + (n, n), input.dtype)
-        return zeros[0], jnp.linalg.svd(input, compute_uv=False), zeros[1], jnp.zeros((0,))
+        batch = input.shape[:-2]
+        S = jnp.linalg.svd(input, compute_uv=False)
+        return jnp.zeros(batch + (m, m), input.dtype), S, jnp.zeros(batch + (n, n), input.dtype)
     U, S, Vh = jnp.linalg.svd(input, full_matrices=not some)
     return U, S, mH(Vh)
+
+
+@front(_torch_svd)
+def svd(input, some=True, compute_uv=True):
+    """torch.svd: ``(U, S, V)`` with ``A = U diag(S) Vᴴ`` (V, not linalg.svd's Vh); ``some=False`` gives square U
+    and V. With ``compute_uv=False``, U and V are zero-filled m×m and n×n matrices without gradient, as torch."""
+    U, S, V = _torch_svd(input, some, compute_uv)
+    return _TorchSvd(U, S, V) if compute_uv else _TorchSvd(U.detach(), S, V.detach())
 
 
 # ---- pseudo-inverse, rank, least squares ------------------------------------------------------------------------
