@@ -196,6 +196,18 @@ def collectives(rank, world):
     return out
 
 
+def collectives_per_bucket(ddp):
+    """How many all-reduces XLA compiled into each of ``ddp``'s bucket programs (after a backward)."""
+    from ptjax.distributed import _programs
+    world = ddp.process_group
+    counts = []
+    for bucket in ddp.reducer.buckets:
+        grads = [_programs._global(world, p.grad._value) for p in bucket]
+        program = _programs.program(world, _programs.all_reduce, n_in=len(grads), op="AVG")
+        counts.append(program.lower(*grads).compile().as_text().count(" all-reduce("))
+    return counts
+
+
 def main(out_dir):
     # compile time over run time (as the nn tests do): each of 2-4 ranks compiles the CNN on 2 CI cores
     jax.config.update("jax_disable_most_optimizations", True)
@@ -204,7 +216,10 @@ def main(out_dir):
     results = {f"c/{k}": v for k, v in collectives(rank, world).items()}
     for kind, make in MODELS.items():
         torch.manual_seed(rank)   # different initial weights per rank: DDP broadcasts rank 0's
-        results.update({f"{kind}/{k}": v for k, v in train(kind, DDP(make()), world, rank).items()})
+        model = DDP(make())
+        results.update({f"{kind}/{k}": v for k, v in train(kind, model, world, rank).items()})
+        results[f"buckets/{kind}"] = np.array([len(b) for b in model.reducer.buckets])
+        results[f"all_reduces_per_bucket/{kind}"] = np.array(collectives_per_bucket(model))
     if rank == 0:   # the single-process reference: a plain module, rank 0's initial weights, no process group
         for kind, make in MODELS.items():
             torch.manual_seed(0)

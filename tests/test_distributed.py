@@ -36,14 +36,18 @@ def _env(**extra):
 
 
 def launch(launcher, args, timeout, **env):
-    return subprocess.run([sys.executable, "-m", *launcher, *args], env=_env(**env), cwd=REPO, capture_output=True,
+    """Run a launcher: ``("-m", module, flags...)``, or the launcher's file and flags (no ptjax import, faster)."""
+    return subprocess.run([sys.executable, *launcher, *args], env=_env(**env), cwd=REPO, capture_output=True,
                           text=True, timeout=timeout, check=False)
+
+
+RUN_PY = str(REPO / "ptjax" / "distributed" / "run.py")
 
 
 # ---- the multi-process runs ------------------------------------------------------------------------------------
 
-LAUNCHERS = {2: ("ptjax.distributed.run", "--standalone", "--nproc-per-node=2"),
-             4: ("ptjax", "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "4")}
+LAUNCHERS = {2: ("-m", "ptjax.distributed.run", "--standalone", "--nproc-per-node=2"),
+             4: ("-m", "ptjax", "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "4")}
 
 
 @pytest.fixture(scope="module", params=[2, 4], ids=["2ranks", "4ranks"])
@@ -127,6 +131,14 @@ def test_ddp_training_equals_one_process_on_the_global_batches(run, kind):
                                    err_msg=name)
 
 
+def test_ddp_averages_each_bucket_with_one_all_reduce(run):
+    _, ranks = run
+    for kind, n_params in (("mlp", 4), ("cnn", 8)):
+        assert ranks[0][f"buckets/{kind}"].sum() == n_params
+        assert ranks[0][f"all_reduces_per_bucket/{kind}"].tolist() == [1] * len(ranks[0][f"buckets/{kind}"])
+    assert ranks[0]["buckets/cnn"].tolist() == [4, 4]   # reverse order: fc1.weight (4.7 MB) closes the 1 MiB bucket
+
+
 def test_the_single_process_reference_is_reproduced_here(run):
     """The reference rank 0 computed (a plain module, no process group) is what this process computes (MLP)."""
     world, ranks = run
@@ -145,7 +157,7 @@ def test_a_raising_worker_ends_the_others_and_the_launcher_names_it(tmp_path):
                       "    raise ValueError('boom from rank 1')\n"
                       "dist.all_reduce(torch.ones(1))   # rank 0 waits for a peer that is gone\n")
     start = time.monotonic()
-    done = launch(("ptjax.distributed.run", "--standalone", "--nproc-per-node=2", "--kill-timeout=2"),
+    done = launch((RUN_PY, "--standalone", "--nproc-per-node=2", "--kill-timeout=2"),
                   [str(script)], FAIL_TIMEOUT)
     assert done.returncode == 1
     report = done.stderr[done.stderr.index("[ptjax.distributed.run] worker"):]
@@ -159,7 +171,7 @@ def test_a_killed_worker_ends_the_others_and_the_launcher_names_it(tmp_path):
     script.write_text('#!/bin/sh\nif [ "$RANK" = 1 ]; then kill -9 $$; fi\nsleep 60\n')
     script.chmod(0o755)
     start = time.monotonic()
-    done = launch(("ptjax.distributed.run", "--nproc-per-node=3", "--no-python", "--kill-timeout=1"),
+    done = launch((RUN_PY, "--nproc-per-node=3", "--no-python", "--kill-timeout=1"),
                   [str(script)], FAIL_TIMEOUT)
     assert done.returncode == 1
     assert "worker rank 1 (local_rank 1" in done.stderr and "signal 9 (SIGKILL)" in done.stderr, done.stderr
@@ -173,7 +185,7 @@ def test_launcher_exports_torchruns_environment(tmp_path):
              "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID"]
     script.write_text("#!/bin/sh\necho " + " ".join(f"{n}=${n}" for n in names) + f" > {tmp_path}/$RANK.txt\n")
     script.chmod(0o755)
-    done = launch(("ptjax.distributed.run", "--nnodes=2", "--node_rank=1", "--nproc_per_node=2",
+    done = launch((RUN_PY, "--nnodes=2", "--node_rank=1", "--nproc_per_node=2",
                    "--master_addr=10.1.2.3", "--master_port=1234", "--rdzv-id=job7", "--run-id=job7",
                    "--no-python"), [str(script)], FAIL_TIMEOUT)
     assert done.returncode == 0, done.stderr

@@ -74,13 +74,9 @@ def reduce(x, op, n):
 
 
 def all_reduce(*xs, op, n):
-    """One reduction over the concatenation of ``xs`` (same dtype): one collective however many tensors."""
-    if len(xs) == 1:
-        return (reduce(xs[0], op, n),)
-    flat = reduce(jnp.concatenate([x.ravel() for x in xs]), op, n)
-    sizes = [x.size for x in xs]
-    parts = jnp.split(flat, [sum(sizes[:i + 1]) for i in range(len(xs) - 1)])
-    return tuple(p.reshape(x.shape) for p, x in zip(parts, xs))
+    """Each of ``xs`` reduced over all ranks. XLA's all-reduce combiner merges the reductions of one program into
+    a single variadic all-reduce: one collective however many tensors (a DDP bucket), with no concatenation."""
+    return tuple(reduce(x, op, n) for x in xs)
 
 
 def all_gather(x, n, stacked_shape=None):

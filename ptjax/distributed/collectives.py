@@ -113,10 +113,10 @@ def _check_list(ts, name):
 
 
 def _check_dtypes(*ts):
-    dtypes = {t.dtype for t in ts}
-    if len(dtypes) > 1:
-        a, b = sorted(dtypes, key=str)[:2]
-        raise ValueError(f"Invalid usage of tensors with different dtypesFound {a} and  {b}")
+    """All of ``ts`` (in torch's order of arguments) share the first one's dtype."""
+    for t in ts[1:]:
+        if t.dtype != ts[0].dtype:
+            raise ValueError(f"Invalid usage of tensors with different dtypesFound {ts[0].dtype} and  {t.dtype}")
 
 
 def _check_root(world, what, rank, group_rank):
@@ -156,11 +156,12 @@ def _local(world, t):
     return t._value
 
 
-def _deliver(pairs, async_op):
-    """Write each result array into its tensor (in place); a :class:`Work` when ``async_op``."""
+def _deliver(pairs, async_op, produced=None):
+    """Write each result array into its tensor (in place); when ``async_op``, a :class:`Work` that waits for
+    ``produced`` (default: the written arrays; ranks that receive nothing still wait for their part)."""
     for t, a in pairs:
         t._write(a if a.shape == t._data.shape else a.reshape(t._data.shape))
-    return Work([t for t, _ in pairs], [a for _, a in pairs]) if async_op else None
+    return Work([t for t, _ in pairs], produced or [a for _, a in pairs]) if async_op else None
 
 
 # ---- the collectives ---------------------------------------------------------------------------------------------
@@ -175,7 +176,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
 
 
 def all_reduce_coalesced(tensors, op=ReduceOp.SUM, group=None, async_op=False):
-    """``all_reduce`` of several tensors of one dtype as one collective (over their concatenation)."""
+    """``all_reduce`` of several tensors of one dtype in one program (XLA combines them into one collective)."""
     world = _world(group)
     _check_list(tensors, "tensors")
     _check_dtypes(*tensors)
@@ -203,7 +204,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     if len(tensor_list) != world.size():
         raise RuntimeError(f"{_impl(world)}::allgather: invalid output tensor list at index 0 (expected length "
                            f"{world.size()}, got {len(tensor_list)})")
-    _check_dtypes(tensor, *tensor_list)
+    _check_dtypes(*tensor_list, tensor)
     _check_sizes(world, "allgather", tensor.shape, tensor_list)
     outs = _programs.run(world, _programs.program(world, _programs.all_gather), [_local(world, tensor)])
     return _deliver(list(zip(tensor_list, outs)), async_op)
@@ -271,7 +272,7 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
     dst = _check_root(world, "reduce", dst, group_dst)
     (out,) = _programs.run(world, _programs.program(world, _programs.all_reduce, op=_op(op, tensor)),
                            [_local(world, tensor)])
-    return _deliver([(tensor, out)] if world.rank() == dst else [], async_op)
+    return _deliver([(tensor, out)] if world.rank() == dst else [], async_op, [out])
 
 
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
@@ -289,7 +290,7 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     elif gather_list:
         raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
     outs = _programs.run(world, _programs.program(world, _programs.all_gather), [_local(world, tensor)])
-    return _deliver(list(zip(gather_list, outs)) if world.rank() == dst else [], async_op)
+    return _deliver(list(zip(gather_list, outs)) if world.rank() == dst else [], async_op, outs)
 
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):

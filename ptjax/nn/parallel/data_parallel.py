@@ -4,14 +4,17 @@ torch copies the module to every GPU at each forward, runs the replicas in threa
 On JAX the same plan is a sharding: the parameters and buffers are replicated over a ``jax.sharding.Mesh`` of the
 chosen devices once (in place, at construction), each input is placed split along ``dim`` over that mesh, and
 every op then runs on all devices at once (XLA partitions it and inserts the reductions the gradients of
-replicated parameters need). The outputs are moved to ``output_device``, which gathers them. Both moves are
-recorded ops, so gradients flow back through them.
+replicated parameters need). The placement is a recorded op, so gradients flow back to inputs that need them.
+The outputs are global arrays over the mesh that hold the whole batch (what torch's gather gives); reading them
+(``.item()``, ``.numpy()``, a loss) gathers.
 
 Differences from torch: the module's own parameters stay replicated after construction (there are no per-forward
-replicas, and an optimizer built before or after works on them alike); a batch whose size along ``dim`` does not
-divide evenly over the devices is replicated instead of split (each device computes all of it: correct, no
-speed-up); on a single device, or with CPUs only (where torch falls back to the plain module), the module is
-simply called. With several CPU devices (``--xla_force_host_platform_device_count``) the batch is split over them.
+replicas, and an optimizer built before or after works on them alike); outputs are not moved to
+``output_device`` (a move inside the recorded graph would place the backward's cotangents on one device while
+the forward ran on all); a batch whose size along ``dim`` does not divide evenly over the devices is replicated
+instead of split (each device computes all of it: correct, no speed-up). With one device the module is simply
+called (as torch does without GPUs); several CPU devices (``--xla_force_host_platform_device_count``) are used
+like GPUs.
 """
 from __future__ import annotations
 
@@ -58,7 +61,6 @@ class DataParallel(Module):
         self.dim = dim
         self.device_ids = list(range(len(local))) if device_ids is None else [_index(d) for d in device_ids]
         self.output_device = self.device_ids[0] if output_device is None else _index(output_device)
-        self.src_device_obj = local[self.output_device]
         devices = [local[i] for i in self.device_ids]
         self._mesh = Mesh(np.array(devices), (AXIS,)) if len(devices) > 1 else None
         if self._mesh is not None:

@@ -4,9 +4,9 @@ At construction rank 0's parameters and buffers are broadcast to every rank (one
 parameters are grouped into buckets as torch does (reverse registration order, one dtype and device per bucket,
 the first bucket capped at 1 MiB, the others at ``bucket_cap_mb``). A post-accumulate-grad hook on each
 parameter marks it ready once ``backward()`` has accumulated its ``.grad``; when every parameter of a bucket is
-ready, the bucket's gradients are averaged over the ranks with one all-reduce (a compiled XLA program over the
-bucket's concatenated gradients; ``ptjax.distributed.collectives.reduce_arrays``). Buckets are launched in bucket
-order on every rank, so all ranks issue the same collectives in the same order.
+ready, the bucket's gradients are averaged over the ranks by one compiled program
+(``ptjax.distributed.collectives.reduce_arrays``) whose all-reduces XLA combines into a single collective.
+Buckets are launched in bucket order on every rank, so all ranks issue the same collectives in the same order.
 
 Differences from torch: gradients are not views into a flat bucket (``gradient_as_bucket_view`` is accepted and
 has no effect: JAX arrays are immutable, each ``.grad`` is written in place with its averaged value); communication
