@@ -259,12 +259,11 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
             raise RuntimeError(f"this process already joined JAX's runtime as rank {jax.process_index()} of "
                                f"{jax.process_count()}; init_process_group asked for rank {rank} of {world_size}")
     elif world_size > 1:
-        wants_gpu = str(backend).lower() == Backend.NCCL
-        local_device = None
-        if wants_gpu:
-            local_device = device_id.index if device_id is not None else int(os.environ.get("LOCAL_RANK", rank))
-        join_runtime(address, port, rank, world_size,
-                     (timeout or default_pg_timeout).total_seconds(), local_device)
+        local_gpu = None
+        if str(backend).lower() == Backend.NCCL:   # one GPU per process: device_id, else LOCAL_RANK
+            local_gpu = int(os.environ.get("LOCAL_RANK", rank)) if device_id is None else \
+                device_id if isinstance(device_id, int) else device_id.index or 0
+        join_runtime(address, port, rank, world_size, (timeout or default_pg_timeout).total_seconds(), local_gpu)
     backend, platform = _backend_platform(backend)
     world = ProcessGroup(backend, rank, world_size, _rank_devices(platform, world_size))
     GroupMember.WORLD = world

@@ -78,8 +78,12 @@ def _leaves_reached(outputs):
             continue
         seen.add(id(node))
         for e in node.edges:
-            if e is not None:
-                (stack.append(e[0]) if isinstance(e[0], Node) else leaves.add(id(e[0])))
+            if e is None:
+                continue
+            if isinstance(e[0], Node):
+                stack.append(e[0])
+            else:
+                leaves.add(id(e[0]))
     return leaves
 
 
