@@ -126,6 +126,9 @@ def collectives(rank, world):
     for op in ("SUM", "MIN", "PRODUCT", "BXOR"):
         reduced(f"all_reduce_{op}_b", t["b"], op)
     reduced("all_reduce_SUM_c", t["c"], "SUM")
+    pair = [t["f"].clone(), t["special"][3:].clone()]
+    dist.all_reduce_coalesced(pair, op=R.MAX)
+    out["all_reduce_coalesced_MAX"] = np.concatenate([pair[0].numpy().ravel(), pair[1].numpy()])
     scalar = torch.tensor(float(rank + 1))
     dist.all_reduce(scalar, op=R.PRODUCT)
     out["all_reduce_scalar"] = scalar.numpy()

@@ -76,6 +76,7 @@ def expected_collectives(world, rank):
     e["all_reduce_AVG_i"] = i.sum(0) // world
     e.update(all_reduce_SUM_b=b.any(0), all_reduce_MIN_b=b.all(0), all_reduce_PRODUCT_b=b.all(0),
              all_reduce_BXOR_b=np.bitwise_xor.reduce(b, axis=0), all_reduce_SUM_c=stack["c"].sum(0))
+    e["all_reduce_coalesced_MAX"] = np.concatenate([f.max(0).ravel(), [world - 1]]).astype(np.float32)
     e["all_reduce_scalar"] = np.float32(np.prod(np.arange(1, world + 1)))
     base = np.zeros((3, 4), np.float32)
     base[1] = f[:, 0].sum(0)
