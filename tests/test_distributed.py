@@ -152,11 +152,15 @@ def test_the_single_process_reference_is_reproduced_here(run):
 
 def test_a_raising_worker_ends_the_others_and_the_launcher_names_it(tmp_path):
     script = tmp_path / "fails.py"
-    script.write_text("import torch, torch.distributed as dist\n"
-                      "dist.init_process_group('gloo')\n"
-                      "if dist.get_rank() == 1:\n"
-                      "    raise ValueError('boom from rank 1')\n"
-                      "dist.all_reduce(torch.ones(1))   # rank 0 waits for a peer that is gone\n")
+    script.write_text("import torch, torch.distributed as dist\n"      # torch's spelling: mapped onto ptjax
+                      "from torch.distributed.elastic.multiprocessing.errors import record\n"
+                      "@record\n"
+                      "def main():\n"
+                      "    dist.init_process_group('gloo')\n"
+                      "    if dist.get_rank() == 1:\n"
+                      "        raise ValueError('boom from rank 1')\n"
+                      "    dist.all_reduce(torch.ones(1))   # rank 0 waits for a peer that is gone\n"
+                      "main()\n")
     start = time.monotonic()
     done = launch((RUN_PY, "--standalone", "--nproc-per-node=2", "--kill-timeout=2"),
                   [str(script)], FAIL_TIMEOUT)
