@@ -254,6 +254,8 @@ def test_collective_argument_errors_in_torchs_words(world1):
         dist.all_gather([torch.zeros(2, dtype=torch.int64)], x)
     with pytest.raises(RuntimeError, match="invalid root rank: 5"):
         dist.broadcast(x, src=5)
+    with pytest.raises(RuntimeError, match="Cannot use ReduceOp.PREMUL_SUM"):
+        dist.all_reduce(x, op=dist.ReduceOp.PREMUL_SUM)
     with pytest.raises(RuntimeError, match="Cannot use ReduceOp.BAND with non-integral dtype"):
         dist.all_reduce(x, op=dist.ReduceOp.BAND)
     with pytest.raises(RuntimeError, match="output tensor size must be equal to world_size times input tensor size"):
