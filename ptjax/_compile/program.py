@@ -1,0 +1,370 @@
+"""Tracing a call into one JAX program, and running that program with the state written back.
+
+:func:`trace` runs the function once under ``jax.make_jaxpr`` with its tensor arguments, its state slots and its
+host values (optimizer hyper-parameters) replaced by tracers; it yields a :class:`Program`: the closed jaxpr of
+``(arguments, state, host values) -> (outputs, new state)`` plus the plan for writing results back.
+
+A :class:`Program` is compiled with ``jax.jit``; state that the call overwrites is donated (XLA updates it in
+place). When the outputs must stay differentiable (a compiled ``forward`` under autograd), the program returns
+``jax.vjp`` residuals and one autograd node, whose pullback is the compiled vjp, joins the outputs to the graph.
+"""
+from __future__ import annotations
+
+import gc
+
+import jax
+import jax.numpy as jnp
+from jax.extend.core import Var, jaxpr_as_fun
+
+from .._tensor import Tensor
+from ..autograd.grad_mode import _Mode
+from . import patches
+from .capture import Capture, Tracer
+from .scalars import DeferredScalar
+
+
+class Retrace(Exception):
+    """The trace read something that is not an input of the program: trace again with it included."""
+
+
+class StaleProgram(Exception):
+    """JAX was about to retrace a program for inputs of other shapes: build a new one instead."""
+
+
+def _spec(x):
+    if isinstance(x, (float, int)) and not isinstance(x, bool):
+        return jax.ShapeDtypeStruct((), jnp.result_type(type(x)), weak_type=True)
+    x = jnp.asarray(x) if not hasattr(x, "shape") else x
+    return jax.ShapeDtypeStruct(x.shape, x.dtype, weak_type=getattr(x, "weak_type", False))
+
+
+def host_specs(plan):
+    return [[_spec(v) for v in action.values()] for action in plan]
+
+
+def trace(fn, args, kwargs, arg_tensors, slots, host_plan):
+    """Trace ``fn(*args, **kwargs)``; ``arg_tensors`` are the tensor leaves of the arguments (in order).
+
+    Raises :class:`Retrace` (with ``.capture``) when the state or the host reads differ from ``slots`` /
+    ``host_plan``, :class:`~ptjax._compile.scalars.GraphBreak` or a JAX concretization error for graph breaks.
+    """
+    cap = Capture(tracing=True)
+    plan = {}
+
+    def core(arg_vals, state_vals, host_vals):
+        cap.paused = True
+        try:
+            for slot, v in zip(slots, state_vals):
+                cap.swap_in(slot, v)
+            for pos, (t, v) in enumerate(zip(arg_tensors, arg_vals)):
+                cap.swap_in_arg(t, pos, v)
+            cap.host_plan = list(zip(host_plan, host_vals))
+            cap.paused = False
+            result = fn(*args, **kwargs)
+            cap.paused = True
+            return _collect(cap, result, slots, arg_tensors, plan)
+        finally:
+            cap.paused = True
+            cap.restore()
+
+    arg_specs = [_spec(t._value) for t in arg_tensors]
+    state_specs = [_spec(s.get()) for s in slots]
+    hyper_specs = host_specs(host_plan)
+    with patches.window(cap):
+        closed = jax.make_jaxpr(core)(arg_specs, state_specs, hyper_specs)
+    if cap.unknown or cap.host_cursor != len(host_plan):
+        err = Retrace(cap.unknown_what or "an optimizer step")
+        err.capture = cap
+        raise err
+    return Program(closed, plan, cap, slots, host_plan, len(arg_tensors))
+
+
+def _collect(cap: Capture, result, slots, arg_tensors, plan):
+    """Read the call's results and final state off the traced objects; fill ``plan`` (how to write them back)."""
+    outs = []
+
+    def emit(v):
+        outs.append(v)
+        return len(outs) - 1
+
+    leaves, treedef = jax.tree_util.tree_flatten(result)
+    out_spec, out_ids = [], set()
+    for leaf in leaves:
+        if isinstance(leaf, Tensor):
+            pos = cap.arg_ids.get(id(leaf))
+            if pos is not None:
+                out_spec.append(("arg", pos))
+            elif cap.is_created(leaf):
+                out_ids.add(id(leaf))
+                b = leaf._base
+                while b is not None:
+                    out_ids.add(id(b))
+                    b = b._base
+                out_spec.append(("new", emit(leaf._value), leaf._requires_grad))
+            else:
+                out_spec.append(("same", leaf))
+        elif isinstance(leaf, DeferredScalar):
+            out_spec.append(("item", emit(leaf.value), leaf.dtype))
+        else:
+            out_spec.append(("const", leaf))
+
+    slot_writes = []
+    for slot in slots:
+        cur = _final_value(cap, slot)
+        if cur is not None and cur is not cap.inputs[slot.ident]:
+            slot_writes.append((slot, emit(cur)))
+    slot_tensors = {id(s.holder()) for s in slots if s.kind != "key"}
+    for i, t in cap.written.items():
+        if i not in slot_tensors and i not in cap.arg_ids:
+            cap._mark_unknown("a tensor defined outside that the function writes")
+
+    arg_writes = []
+    for pos, t in enumerate(arg_tensors):
+        cur = t.__dict__["_data"]
+        if cur is not cap.inputs[("a", pos)]:
+            arg_writes.append((pos, emit(cur)))
+
+    grads, grad_ids = [], set()
+    for i, (owner, original) in cap.saved_grad.items():
+        target = ("arg", cap.arg_ids[i]) if i in cap.arg_ids else ("obj", owner)
+        g = owner.__dict__.get("_grad")
+        if g is None:
+            grads.append(("none", target, None))
+        elif cap.is_created(g):
+            grad_ids.add(id(g))
+            grads.append(("new", target, emit(g._value)))
+        elif g is not original:
+            grads.append(("obj", target, g))
+    escaped = [t for t in cap.alive_created() if id(t) not in out_ids and id(t) not in grad_ids]
+    if escaped:
+        gc.collect()
+        escaped = [t for t in cap.alive_created() if id(t) not in out_ids and id(t) not in grad_ids]
+    escapes = [(t, emit(t.__dict__["_data"])) for t in escaped]
+    plan.update(treedef=treedef, out_spec=out_spec, slot_writes=slot_writes, arg_writes=arg_writes, grads=grads,
+                escapes=escapes, touched_grads=bool(cap.saved_grad), n_out=len(outs))
+    return outs
+
+
+def _final_value(cap, slot):
+    if slot.kind == "tensor":
+        return slot.tensor.__dict__["_data"]
+    if slot.kind == "key":
+        return slot.generator.__dict__["_key"]
+    g = slot.owner.__dict__.get("_grad")
+    if g is None or id(g) not in cap.saved_data:
+        return None   # the owner's .grad was replaced: written back through the owner (``grads``)
+    return g.__dict__["_data"]
+
+
+class Program:
+    """A traced call: the jaxpr, how its inputs are gathered and how its outputs are written back."""
+
+    def __init__(self, closed, plan, cap, slots, host_plan, n_args):
+        self.closed = closed
+        self.plan = plan
+        self.host_actions = list(cap.host)          # run before each call (scheduler steps, hyper reads)
+        self.host_plan = host_plan
+        self.one_shot = bool(plan["escapes"])        # the call created state kept in Python: trace again next time
+        self.breaks = list(cap.breaks)
+        jaxpr = closed.jaxpr
+        used = {v for e in jaxpr.eqns for v in e.invars if isinstance(v, Var)}
+        used |= {v for v in jaxpr.outvars if isinstance(v, Var)}
+        n_state = len(slots)
+        invars = jaxpr.invars
+        self.n_args = n_args
+        self.in_avals = [(v.aval.shape, v.aval.dtype) for v in invars]
+        state_used = [invars[n_args + i] in used for i in range(n_state)]
+        written = {id(s) for s, _ in plan["slot_writes"]}
+        self.donated = [s for s, u in zip(slots, state_used) if u and id(s) in written]
+        self.kept = [s for s, u in zip(slots, state_used) if u and id(s) not in written]
+        self.slots = slots
+        order = {id(s): i for i, s in enumerate(slots)}
+        self._don_pos = [n_args + order[id(s)] for s in self.donated]
+        self._kept_pos = [n_args + order[id(s)] for s in self.kept]
+        self._unused = [(n_args + i, invars[n_args + i].aval) for i, u in enumerate(state_used) if not u]
+        self._n_in = len(invars)
+        self._fun = jaxpr_as_fun(closed)
+        self._last_donated = [None] * len(self.donated)
+        self.grad_guards = [(t, had) for t, had in cap.grad_guard.values()]
+        self.modules = list(cap.modules.values())
+        self.training = tuple(m.training for m in self.modules)
+        self.requires_grad = tuple(s.tensor._requires_grad for s in slots if s.kind == "tensor")
+        self.tensor_slots = [s.tensor for s in slots if s.kind == "tensor"]
+        self.hyper_reads = [a for a in self.host_actions if hasattr(a, "flags")]
+        self._host_cache = {}
+        self.diff = None       # set by ``make_differentiable``
+        self._plain = jax.jit(self._run_flat, donate_argnums=(1,))
+
+    # ---- the pure function, as JAX sees it ---------------------------------------------------------------------
+    def _assemble(self, arg_vals, don, kept, host_vals):
+        flat = [None] * self._n_in
+        flat[:self.n_args] = arg_vals
+        for p, v in zip(self._don_pos, don):
+            flat[p] = v
+        for p, v in zip(self._kept_pos, kept):
+            flat[p] = v
+        for p, aval in self._unused:
+            flat[p] = jnp.zeros(aval.shape, aval.dtype)
+        host_flat = [v for vals in host_vals for v in vals]
+        flat[self._n_in - len(host_flat):] = host_flat
+        for x, (shape, dtype) in zip(flat, self.in_avals):
+            if x.shape != shape or x.dtype != dtype:
+                raise StaleProgram()
+        return flat
+
+    def _run_flat(self, arg_vals, don, kept, host_vals):
+        return self._fun(*self._assemble(arg_vals, don, kept, host_vals))
+
+    # ---- differentiable outputs --------------------------------------------------------------------------------
+    def make_differentiable(self, diff_positions, diff_outputs):
+        """Outputs ``diff_outputs`` (indices into the flat outputs) get gradients w.r.t. inputs ``diff_positions``."""
+        def fwd(arg_vals, don, kept, host_vals):
+            flat = self._assemble(arg_vals, don, kept, host_vals)
+
+            def f(*d):
+                full = list(flat)
+                for p, v in zip(diff_positions, d):
+                    full[p] = v
+                outs = self._fun(*full)
+                return [outs[i] for i in diff_outputs], outs
+
+            _, vjp_fn, outs = jax.vjp(f, *[flat[p] for p in diff_positions], has_aux=True)
+            return outs, vjp_fn
+
+        self.diff = (diff_positions, diff_outputs, jax.jit(fwd, donate_argnums=(1,)),
+                     jax.jit(lambda vjp_fn, cts: vjp_fn(list(cts))))
+
+    # ---- running -----------------------------------------------------------------------------------------------
+    def host_values(self):
+        """Run the host actions (scheduler steps) and read the hyper-parameters, as device scalars."""
+        if not self.host_actions:
+            return []
+        out, cache = [], self._host_cache
+        for action in self.host_actions:
+            if hasattr(action, "flags"):
+                vals = []
+                for k, v in zip(action.keys, action.values()):
+                    key = (id(action), k)
+                    hit = cache.get(key)
+                    if hit is None or hit[0] != v or type(hit[0]) is not type(v):
+                        hit = cache[key] = (v, jnp.asarray(v))
+                    vals.append(hit[1])
+                out.append(vals)
+            else:
+                action.run()
+        return out
+
+    def gather_donated(self):
+        vals = [s.get() for s in self.donated]
+        last = self._last_donated
+        for i, (v, prev) in enumerate(zip(vals, last)):
+            if v is not prev:   # not an array this program made: copy it, so donating it cannot hurt its owner
+                vals[i] = jnp.array(v, copy=True)
+        return vals
+
+    def run(self, arg_tensors):
+        """One compiled call; returns the function's result (state written back)."""
+        host_vals = self.host_values()
+        arg_vals = [t._value for t in arg_tensors]
+        don = self.gather_donated()
+        kept = [s.get() for s in self.kept]
+        node_data = None
+        if self.diff is not None and _Mode.enabled:
+            outs, vjp_fn = self.diff[2](arg_vals, don, kept, host_vals)
+            node_data = (vjp_fn, arg_tensors)
+        else:
+            outs = self._plain(arg_vals, don, kept, host_vals)
+        return self.write_back(outs, arg_tensors, node_data)
+
+    def write_back(self, outs, arg_tensors, node_data=None):
+        plan = self.plan
+        last = self._last_donated
+        don_index = {id(s): i for i, s in enumerate(self.donated)}
+        for slot, i in plan["slot_writes"]:
+            v = outs[i]
+            j = don_index.get(id(slot))
+            if j is not None:
+                last[j] = v
+            if slot.kind == "tensor":
+                t = slot.tensor
+                t._data = v
+                t._version += 1
+            elif slot.kind == "grad":
+                g = slot.owner._grad
+                g._data = v
+                g._version += 1
+            else:
+                slot.generator._key = v
+        for pos, i in plan["arg_writes"]:
+            arg_tensors[pos]._write(outs[i])
+        for kind, (tk, target), payload in plan["grads"]:
+            owner = arg_tensors[target] if tk == "arg" else target
+            if kind == "none":
+                owner._grad = None
+            elif kind == "new":
+                owner._grad = Tensor._make(outs[payload])
+            else:
+                owner._grad = payload
+        for t, i in plan["escapes"]:
+            t._data = outs[i]
+            t._version += 1
+        result = []
+        new_tensors = []
+        for spec in plan["out_spec"]:
+            kind = spec[0]
+            if kind == "new":
+                t = Tensor._make(outs[spec[1]])
+                new_tensors.append((t, spec[1]))
+                result.append(t)
+            elif kind == "item":
+                result.append(Tensor._make(outs[spec[1]]).item())
+            elif kind == "arg":
+                result.append(arg_tensors[spec[1]])
+            else:
+                result.append(spec[1])
+        if node_data is not None:
+            self._record_node(node_data, new_tensors, arg_tensors)
+        return jax.tree_util.tree_unflatten(plan["treedef"], result)
+
+    def _record_node(self, node_data, new_tensors, arg_tensors):
+        from ..autograd.graph import Node
+        from .._ops.dispatch import edge
+        vjp_fn, _ = node_data
+        diff_positions, diff_outputs = self.diff[0], self.diff[1]
+        inputs = []
+        for p in diff_positions:
+            if p < self.n_args:
+                inputs.append(arg_tensors[p])
+            else:
+                inputs.append(self.slots[p - self.n_args].tensor)
+        if not any(t._requires_grad for t in inputs):
+            return
+        by_index = {i: t for t, i in new_tensors}
+        outs = [by_index.get(i) for i in diff_outputs]
+        avals = tuple((o._data.shape, o._data.dtype) for o in outs)
+        node = Node(CompiledBackward(self.diff[3]), (vjp_fn,),
+                    tuple(edge(t) if t._requires_grad else None for t in inputs), avals)
+        for j, o in enumerate(outs):
+            o._grad_fn, o._out_idx, o._requires_grad = node, j, True
+
+
+class CompiledBackward:
+    """The kernel of the one autograd node a compiled forward records: its pullback is the compiled vjp."""
+
+    pure = False
+    grad_name = "CompiledFunctionBackward"
+
+    def __init__(self, bwd):
+        self.bwd = bwd
+        self.key = ("compiled", id(self))
+
+    def backward_arrays(self, node, cts):
+        grads = self.bwd(node.saved[0], tuple(cts))
+        return [g if e is not None else None for g, e in zip(grads, node.edges)]
+
+    def backward_tensors(self, node, cts):
+        raise RuntimeError("torch.compile with aot_autograd does not currently support double backward")
+
+
+def is_traced(x):
+    return isinstance(x, Tracer)
