@@ -28,6 +28,7 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from . import serialization
 from .serialization import load, save
+from ._compile import compile
 
 globals().update(_ops.public_functions())
 globals().update(_ALIASES)
@@ -101,7 +102,7 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
 
 
 _FROM_FUNCTIONAL = {"softmax", "log_softmax"}
-_SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends"}
+_SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends", "compiler", "_dynamo"}
 
 
 def __getattr__(name):
