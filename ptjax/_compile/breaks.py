@@ -30,23 +30,33 @@ CONCRETIZATION = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConv
                   jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError)
 
 
+_WHAT = {"__bool__": "Python control flow on a tensor's value (bool())", "item": "Tensor.item()",
+         "tolist": "Tensor.tolist()", "numpy": "Tensor.numpy()", "__array__": "a tensor converted to a NumPy array",
+         "__repr__": "printing a tensor", "__str__": "printing a tensor", "__format__": "printing a tensor",
+         "__int__": "int() of a tensor", "__float__": "float() of a tensor", "__index__": "a tensor used as an index",
+         "__len__": "len() of a tensor"}
+
+
 def as_break(err):
     """A :class:`GraphBreak` for an exception raised while tracing, or None if it is not a graph break."""
     if isinstance(err, GraphBreak):
         return err
-    if isinstance(err, CONCRETIZATION):
-        kind = {jax.errors.TracerBoolConversionError: "Python control flow (bool) on a tensor's value",
-                jax.errors.TracerIntegerConversionError: "a tensor's value used as a Python int"}.get(
-            type(err), "a tensor's value needed in Python (.item(), .tolist(), .numpy(), print, data-dependent "
-                       "shape)")
-        return GraphBreak(kind, traceback_location(err.__traceback__))
-    return None
+    if not isinstance(err, CONCRETIZATION):
+        return None
+    what, tb = None, err.__traceback__
+    while tb is not None:   # the outermost Tensor method on the way to the error says what was asked for
+        code = tb.tb_frame.f_code
+        if what is None and code.co_name in _WHAT and code.co_filename.endswith("_tensor.py"):
+            what = _WHAT[code.co_name]
+        tb = tb.tb_next
+    return GraphBreak(what or "a tensor's value needed in Python (a data-dependent shape or value)",
+                      traceback_location(err.__traceback__))
 
 
 _warned = set()
 
 
-def report(brk, fn_name, fullgraph, *, runs_eagerly=True):
+def report(brk, fn_name, fullgraph, *, runs_eagerly=True, stacklevel=5):
     """Warn once per location, or raise :class:`Unsupported` under ``fullgraph=True``."""
     tail = ("this call and later ones with the same inputs run eagerly (not compiled)" if runs_eagerly else
             "the compiled program returns the tensor and .item() converts it after the call")
@@ -56,4 +66,4 @@ def report(brk, fn_name, fullgraph, *, runs_eagerly=True):
     key = (brk.location, brk.reason)
     if key not in _warned:
         _warned.add(key)
-        warnings.warn(msg, UserWarning, stacklevel=4)
+        warnings.warn(msg, UserWarning, stacklevel=stacklevel)

@@ -29,7 +29,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.grad_mode import _Mode
 from . import config, patches
-from .breaks import as_break, report
+from .breaks import GraphBreak, as_break, report
 from .capture import Capture, GradSlot, HyperRead, KeySlot, TensorSlot
 from .location import code_location
 from .program import Retrace, StaleProgram, trace
@@ -159,8 +159,7 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         self._seed = (slots, host_plan)
         for loc, what in program.breaks:
-            from .breaks import GraphBreak
-            report(GraphBreak(what, loc), self._name, self.fullgraph, runs_eagerly=False)
+            report(GraphBreak(what, loc), self._name, self.fullgraph, runs_eagerly=False, stacklevel=4)
             COUNTERS["graph_breaks"] += 1
         _make_differentiable(program, tensors)
         if self.compiles:

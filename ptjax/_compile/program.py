@@ -76,7 +76,8 @@ def trace(fn, args, kwargs, arg_tensors, slots, host_plan):
         err = Retrace(cap.unknown_what or "an optimizer step")
         err.capture = cap
         raise err
-    return Program(closed, plan, cap, slots, host_plan, len(arg_tensors))
+    devices = [t._value for t in arg_tensors] + [s.get() for s in slots]
+    return Program(closed, plan, cap, slots, host_plan, len(arg_tensors), devices)
 
 
 def _collect(cap: Capture, result, slots, arg_tensors, plan):
@@ -156,10 +157,18 @@ def _final_value(cap, slot):
     return g.__dict__["_data"]
 
 
+def _device_of(arrays):
+    """The device the program runs on: that of the first committed input array, else JAX's default device."""
+    for a in arrays:
+        if isinstance(a, jax.Array) and getattr(a, "committed", False):
+            return next(iter(a.devices()))
+    return jax.devices()[0]
+
+
 class Program:
     """A traced call: the jaxpr, how its inputs are gathered and how its outputs are written back."""
 
-    def __init__(self, closed, plan, cap, slots, host_plan, n_args):
+    def __init__(self, closed, plan, cap, slots, host_plan, n_args, arg_devices):
         self.closed = closed
         self.plan = plan
         self.host_actions = list(cap.host)          # run before each call (scheduler steps, hyper reads)
@@ -193,7 +202,10 @@ class Program:
         self.hyper_reads = [a for a in self.host_actions if hasattr(a, "flags")]
         self._host_cache = {}
         self.diff = None       # set by ``make_differentiable``
-        self._plain = jax.jit(self._run_flat, donate_argnums=(1,))
+        # one device for every input, committed or not: otherwise JAX compiles again when an input that was made
+        # by jnp/numpy (uncommitted) is next an output of this program (committed)
+        self.sharding = jax.sharding.SingleDeviceSharding(_device_of(arg_devices))
+        self._plain = jax.jit(self._run_flat, donate_argnums=(1,), in_shardings=self.sharding)
 
     # ---- the pure function, as JAX sees it ---------------------------------------------------------------------
     def _assemble(self, arg_vals, don, kept, host_vals):
@@ -231,7 +243,7 @@ class Program:
             _, vjp_fn, outs = jax.vjp(f, *[flat[p] for p in diff_positions], has_aux=True)
             return outs, vjp_fn
 
-        self.diff = (diff_positions, diff_outputs, jax.jit(fwd, donate_argnums=(1,)),
+        self.diff = (diff_positions, diff_outputs, jax.jit(fwd, donate_argnums=(1,), in_shardings=self.sharding),
                      jax.jit(lambda vjp_fn, cts: vjp_fn(list(cts))))
 
     # ---- running -----------------------------------------------------------------------------------------------
@@ -247,7 +259,7 @@ class Program:
                     key = (id(action), k)
                     hit = cache.get(key)
                     if hit is None or hit[0] != v or type(hit[0]) is not type(v):
-                        hit = cache[key] = (v, jnp.asarray(v))
+                        hit = cache[key] = (v, jax.device_put(jnp.asarray(v), self.sharding))
                     vals.append(hit[1])
                 out.append(vals)
             else:
@@ -257,9 +269,11 @@ class Program:
     def gather_donated(self):
         vals = [s.get() for s in self.donated]
         last = self._last_donated
-        for i, (v, prev) in enumerate(zip(vals, last)):
-            if v is not prev:   # not an array this program made: copy it, so donating it cannot hurt its owner
-                vals[i] = jnp.array(v, copy=True)
+        foreign = [i for i, (v, prev) in enumerate(zip(vals, last)) if v is not prev]
+        if foreign:   # arrays this program did not make: donate copies, so that their owners keep theirs
+            copies = jax.device_put([vals[i] for i in foreign], self.sharding, may_alias=False)
+            for i, c in zip(foreign, copies):
+                vals[i] = c
         return vals
 
     def run(self, arg_tensors):
