@@ -60,9 +60,9 @@ def report(brk, fn_name, fullgraph, *, runs_eagerly=True, stacklevel=5):
     """Warn once per location, or raise :class:`Unsupported` under ``fullgraph=True``."""
     tail = ("this call and later ones with the same inputs run eagerly (not compiled)" if runs_eagerly else
             "the compiled program returns the tensor and .item() converts it after the call")
-    msg = f"ptjax.compile: graph break in {fn_name} at {brk.location}: {brk.reason}; {tail}"
     if fullgraph:
-        raise Unsupported(msg.replace("graph break", "graph break (fullgraph=True)", 1))
+        raise Unsupported(f"ptjax.compile(fullgraph=True): graph break in {fn_name} at {brk.location}: {brk.reason}")
+    msg = f"ptjax.compile: graph break in {fn_name} at {brk.location}: {brk.reason}; {tail}"
     key = (brk.location, brk.reason)
     if key not in _warned:
         _warned.add(key)

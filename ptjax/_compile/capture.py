@@ -127,6 +127,9 @@ class Capture:
         self.host_plan = ()      # the host reads expected (from the previous window), with their input tracers
         self.host_cursor = 0
         self.inputs = {}         # slot ident -> input tracer
+        self.concrete_of = {}    # id(input tracer) -> the value it stands for in this call
+        self.materialized = set()        # ids of arrays that first-step optimizer state was made from, concretely
+        self.materialized_tensors = []   # the state tensors made from them (outside the trace from then on)
 
     # ---- bookkeeping helpers ---------------------------------------------------------------------------------
     def _mine(self):
@@ -169,7 +172,12 @@ class Capture:
         d = t.__dict__
         if "_data" not in d:
             if self._mine():
-                self.created[id(t)] = weakref.ref(t)
+                if id(new) in self.materialized:   # first-step optimizer state: it exists before the program
+                    self.saved_data[id(t)] = (t, new)
+                    self.materialized_tensors.append(t)
+                    self._mark_unknown("optimizer state made on its first step")
+                else:
+                    self.created[id(t)] = weakref.ref(t)
             d["_data"] = new
             return
         if self._mine():
@@ -261,9 +269,28 @@ class Capture:
         finally:
             self.sched_depth -= 1
 
+    def concretize(self, tree):
+        """``tree`` with every input tracer replaced by the value it stands for; None if some tracer is computed."""
+        leaves, treedef = jax.tree_util.tree_flatten(tree)
+        out = []
+        for x in leaves:
+            if isinstance(x, Tracer):
+                x = self.concrete_of.get(id(x))
+                if x is None:
+                    return None
+            out.append(x)
+        return jax.tree_util.tree_unflatten(treedef, out)
+
     # ---- tracing: swap the state in, read it back, put the originals back ------------------------------------
+    def set_host_inputs(self, plan, tracers, values):
+        self.host_plan = list(zip(plan, tracers))
+        for ts, vs in zip(tracers, values):
+            for t, v in zip(ts, vs):
+                self.concrete_of[id(t)] = v
+
     def swap_in(self, slot, tracer):
         self.inputs[slot.ident] = tracer
+        self.concrete_of[id(tracer)] = slot.get()
         if slot.kind == "tensor":
             t = slot.tensor
             self.saved_data.setdefault(id(t), (t, t.__dict__["_data"]))
@@ -282,6 +309,7 @@ class Capture:
     def swap_in_arg(self, t, pos, tracer):
         self.arg_ids[id(t)] = pos
         self.inputs[("a", pos)] = tracer
+        self.concrete_of[id(tracer)] = t.__dict__["_data"]
         self.saved_data.setdefault(id(t), (t, t.__dict__["_data"]))
         t.__dict__["_data"] = tracer
 
@@ -329,7 +357,7 @@ class Capture:
                 add(GradSlot(owner))
             else:
                 add(TensorSlot(t))
-        for t in escaped:
+        for t in list(escaped) + self.materialized_tensors:
             add(TensorSlot(t))
         for gen in self.generators.values():
             add(KeySlot(gen))

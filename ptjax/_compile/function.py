@@ -7,11 +7,13 @@ Call path
     modules that ran, ``requires_grad`` of the captured tensors, whether the ``.grad`` fields it looked at were
     set, and the static flags of the optimizer groups it stepped.
 
-First call
-    A plain function runs eagerly once, with a recording window open: that finds its state (parameters,
-    gradients, optimizer state that the first ``optimizer.step()`` creates, the generator) without compiling
-    anything twice. The next call traces with that state. A compiled module traces at once, its parameters,
-    buffers and the generator being the first guess.
+Finding the state
+    A trace starts from a guess of the state (nothing for a function; a module's parameters, buffers and the
+    generator for a compiled module; the last trace's for later ones). Whatever else the call reads is compiled in
+    as a constant and noted, and the trace is redone with it as an input: a function's first compile traces twice.
+    The first ``optimizer.step()`` makes its state outside the trace (``patches._init_wrapper``), so the program
+    compiled is the steady one. A call that keeps new tensors in Python state (a cache filled on first use) runs
+    its own program once and the next call traces again.
 
 Limits (``torch._dynamo.config.recompile_limit``, 8)
     Past it, inputs that match none of the programs run eagerly; one warning says what changed and how to avoid
@@ -30,12 +32,12 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import _Mode
 from . import config, patches
 from .breaks import GraphBreak, as_break, report
-from .capture import Capture, GradSlot, HyperRead, KeySlot, TensorSlot
+from .capture import KeySlot, TensorSlot
 from .location import code_location
-from .program import Retrace, StaleProgram, trace
+from .program import StaleProgram, trace
 
 COUNTERS = {"compiles": 0, "recompiles": 0, "graph_breaks": 0, "eager_calls": 0, "compiled_calls": 0}
-_MAX_RETRACES = 4
+_MAX_TRACES = 4
 _SCALARS = (bool, int, float, complex, str, type(None))
 
 
@@ -76,7 +78,7 @@ class CompiledFunction:
         self.fn = fn
         self.fullgraph = fullgraph
         self.dynamic = dynamic
-        self._seed = None if seed_state is None else (list(seed_state), [])
+        self._seed = (list(seed_state or ()), [])   # the state to trace with first; traces correct it
         self._cache = {}
         self._eager_keys = {}
         self._last = None
@@ -102,8 +104,6 @@ class CompiledFunction:
         if key in self._eager_keys:
             COUNTERS["eager_calls"] += 1
             return self.fn(*args, **kwargs)
-        if self._seed is None:
-            return self._record(args, kwargs, tensors)
         return self._compile(key, entries, args, kwargs, tensors, objects)
 
     def _run(self, entry, tensors, args, kwargs):
@@ -117,21 +117,6 @@ class CompiledFunction:
             self._cache[entry.key].remove(entry)
         return out
 
-    def _record(self, args, kwargs, tensors):
-        """The first call: eager, in a recording window that finds the state."""
-        cap = Capture(tracing=False)
-        for pos, t in enumerate(tensors):
-            cap.arg_ids[id(t)] = pos
-        with patches.window(cap):
-            result = self.fn(*args, **kwargs)
-        out_ids = {id(t) for t in jax.tree_util.tree_leaves(result) if isinstance(t, Tensor)}
-        grads = cap.current_grads()
-        escaped = [t for t in cap.alive_created() if id(t) not in out_ids and id(t) not in grads]
-        self._seed = (cap.state_slots(exclude_ids=cap.arg_ids, escaped=escaped),
-                      [a for a in cap.host if isinstance(a, HyperRead)])
-        COUNTERS["eager_calls"] += 1
-        return result
-
     def _compile(self, key, entries, args, kwargs, tensors, objects):
         reason = self._reason(key, entries, args, kwargs)
         if self.compiles >= config.recompile_limit:
@@ -140,21 +125,20 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         slots, host_plan = self._seed
         slots = [s for s in slots if s.kind != "grad" or s.owner.__dict__.get("_grad") is not None]
-        for _ in range(_MAX_RETRACES):
+        for _ in range(_MAX_TRACES):
             try:
                 program = trace(self.fn, args, kwargs, tensors, slots, host_plan)
-                break
-            except Retrace as r:
-                slots = _merge(slots, r.capture.state_slots(exclude_ids=r.capture.arg_ids))
-                host_plan = [a for a in r.capture.host if isinstance(a, HyperRead)]
             except Exception as err:  # noqa: BLE001 - graph breaks are recognized, anything else propagates
                 brk = as_break(err)
                 if brk is None:
                     raise
                 return self._broke(key, brk, args, kwargs)
+            slots, host_plan = program.discovered, program.discovered_host
+            if not program.needs_retrace or program.one_shot:
+                break   # a one-shot program (it made state kept in Python) serves this call; the next one retraces
         else:
-            warnings.warn(f"ptjax.compile: the state read by {self._name} kept changing while tracing; it runs "
-                          "eagerly", UserWarning, stacklevel=3)
+            warnings.warn(f"ptjax.compile: the state read by {self._name} kept changing while tracing "
+                          f"({program.unknown_what}); it runs eagerly", UserWarning, stacklevel=3)
             self._eager_keys[key] = "state"
             return self.fn(*args, **kwargs)
         self._seed = (slots, host_plan)
@@ -168,8 +152,9 @@ class CompiledFunction:
         self.compiles += 1
         COUNTERS["compiles"] += 1
         entry = Entry(program, key, objects)
-        self._cache.setdefault(key, []).append(entry)
-        self._last = entry
+        if not (program.one_shot or program.needs_retrace):
+            self._cache.setdefault(key, []).append(entry)
+            self._last = entry
         return self._run(entry, tensors, args, kwargs)
 
     def _broke(self, key, brk, args, kwargs):
@@ -221,11 +206,6 @@ def _make_differentiable(program, tensors):
                   if s.kind == "tensor" and s.tensor._requires_grad and id(s) in used]
     if positions:
         program.make_differentiable(positions, outs)
-
-
-def _merge(slots, more):
-    seen = {s.ident for s in slots}
-    return list(slots) + [s for s in more if s.ident not in seen]
 
 
 def module_state(module):

@@ -8,13 +8,16 @@ While :func:`window` is open:
 * ``Optimizer._hyper`` (each class's own) hands out the hyper-parameters as program inputs, and
   ``LRScheduler.step`` becomes a host action (see ``Capture.hyper`` / ``Capture.scheduler_step``);
 * a global forward pre-hook notes the modules that run (their ``training`` flags become guards);
-* while tracing, ``Tensor.item()`` of a traced value returns a :class:`DeferredScalar`.
+* while tracing, ``Tensor.item()`` of a traced value returns a :class:`DeferredScalar`, and an optimizer's
+  first-step state is made concretely (``_init_wrapper``).
 
 Optimizer and scheduler classes are patched only when their modules are imported (nothing else can use them).
 """
 from __future__ import annotations
 
 import sys
+
+import jax
 
 from .._ops.random import Generator
 from .._tensor import Tensor
@@ -69,6 +72,24 @@ def _item(cap, original):
     return item
 
 
+def _init_wrapper(cap, original):
+    """``optimizer._jitted_init``: first-step state is computed concretely (it only needs the parameters' shapes
+    and the hyper-parameters), so the state tensors exist outside the trace; the trace is then redone."""
+    def _jitted_init(cls, flags):
+        fn = original(cls, flags)
+
+        def init(*args):
+            concrete = cap.concretize(args)
+            if concrete is None:
+                return fn(*args)
+            with jax.ensure_compile_time_eval():
+                out = fn(*concrete)
+            cap.materialized.update(id(a) for a in jax.tree_util.tree_leaves(out))
+            return out
+        return init
+    return _jitted_init
+
+
 def _classes_defining(root, name):
     """``root`` and its subclasses that define ``name`` themselves."""
     out, stack = [], [root]
@@ -105,6 +126,10 @@ class window:
         self.saved.append((cls, name, own, cls.__dict__.get(name)))
         setattr(cls, name, value)
 
+    def _patch_module(self, module, name, value):
+        self.saved.append((module, name, True, getattr(module, name)))
+        setattr(module, name, value)
+
     def __enter__(self):
         global active
         if active is not None:
@@ -117,6 +142,8 @@ class window:
         if cap.tracing:
             self._patch(Tensor, "item", _item(cap, Tensor.item))
         opt_mod = sys.modules.get("ptjax.optim.optimizer")
+        if opt_mod is not None and cap.tracing:
+            self._patch_module(opt_mod, "_jitted_init", _init_wrapper(cap, opt_mod._jitted_init))
         if opt_mod is not None:
             for cls in _classes_defining(opt_mod.Optimizer, "_hyper"):
                 self._patch(cls, "_hyper", _hyper_wrapper(cap, cls.__dict__["_hyper"]))

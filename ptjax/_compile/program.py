@@ -19,12 +19,8 @@ from jax.extend.core import Var, jaxpr_as_fun
 from .._tensor import Tensor
 from ..autograd.grad_mode import _Mode
 from . import patches
-from .capture import Capture, Tracer
+from .capture import Capture, HyperRead, TensorSlot, Tracer
 from .scalars import DeferredScalar
-
-
-class Retrace(Exception):
-    """The trace read something that is not an input of the program: trace again with it included."""
 
 
 class StaleProgram(Exception):
@@ -45,11 +41,14 @@ def host_specs(plan):
 def trace(fn, args, kwargs, arg_tensors, slots, host_plan):
     """Trace ``fn(*args, **kwargs)``; ``arg_tensors`` are the tensor leaves of the arguments (in order).
 
-    Raises :class:`Retrace` (with ``.capture``) when the state or the host reads differ from ``slots`` /
-    ``host_plan``, :class:`~ptjax._compile.scalars.GraphBreak` or a JAX concretization error for graph breaks.
+    Returns a :class:`Program`. When the call read state that is not among ``slots`` (it was compiled in as a
+    constant), or read other hyper-parameters than ``host_plan``, or made first-step optimizer state, the program
+    is valid for this call only and ``program.discovered`` holds the state to trace with next time.
+    Graph breaks raise (:class:`~ptjax._compile.breaks.GraphBreak` or a JAX concretization error).
     """
     cap = Capture(tracing=True)
     plan = {}
+    host_values = [a.values() for a in host_plan]
 
     def core(arg_vals, state_vals, host_vals):
         cap.paused = True
@@ -58,7 +57,7 @@ def trace(fn, args, kwargs, arg_tensors, slots, host_plan):
                 cap.swap_in(slot, v)
             for pos, (t, v) in enumerate(zip(arg_tensors, arg_vals)):
                 cap.swap_in_arg(t, pos, v)
-            cap.host_plan = list(zip(host_plan, host_vals))
+            cap.set_host_inputs(host_plan, host_vals, host_values)
             cap.paused = False
             result = fn(*args, **kwargs)
             cap.paused = True
@@ -69,15 +68,22 @@ def trace(fn, args, kwargs, arg_tensors, slots, host_plan):
 
     arg_specs = [_spec(t._value) for t in arg_tensors]
     state_specs = [_spec(s.get()) for s in slots]
-    hyper_specs = host_specs(host_plan)
+    hyper_specs = [[_spec(v) for v in vals] for vals in host_values]
     with patches.window(cap):
         closed = jax.make_jaxpr(core)(arg_specs, state_specs, hyper_specs)
-    if cap.unknown or cap.host_cursor != len(host_plan):
-        err = Retrace(cap.unknown_what or "an optimizer step")
-        err.capture = cap
-        raise err
     devices = [t._value for t in arg_tensors] + [s.get() for s in slots]
-    return Program(closed, plan, cap, slots, host_plan, len(arg_tensors), devices)
+    program = Program(closed, plan, cap, slots, host_plan, len(arg_tensors), devices)
+    program.needs_retrace = cap.unknown or cap.host_cursor != len(host_plan)
+    escaped = [t for t, _ in plan["escapes"]]
+    program.discovered = _merge(slots, cap.state_slots(exclude_ids=cap.arg_ids, escaped=escaped))
+    program.discovered_host = [a for a in cap.host if isinstance(a, HyperRead)]
+    program.unknown_what = cap.unknown_what
+    return program
+
+
+def _merge(slots, more):
+    seen = {s.ident for s in slots}
+    return list(slots) + [s for s in more if s.ident not in seen]
 
 
 def _collect(cap: Capture, result, slots, arg_tensors, plan):
@@ -115,9 +121,10 @@ def _collect(cap: Capture, result, slots, arg_tensors, plan):
         if cur is not None and cur is not cap.inputs[slot.ident]:
             slot_writes.append((slot, emit(cur)))
     slot_tensors = {id(s.holder()) for s in slots if s.kind != "key"}
-    for i, t in cap.written.items():
+    for i, t in cap.written.items():   # outside tensors written that are not inputs: this call only (retrace)
         if i not in slot_tensors and i not in cap.arg_ids:
             cap._mark_unknown("a tensor defined outside that the function writes")
+            slot_writes.append((TensorSlot(t), emit(t.__dict__["_data"])))
 
     arg_writes = []
     for pos, t in enumerate(arg_tensors):
@@ -174,6 +181,7 @@ class Program:
         self.host_actions = list(cap.host)          # run before each call (scheduler steps, hyper reads)
         self.host_plan = host_plan
         self.one_shot = bool(plan["escapes"])        # the call created state kept in Python: trace again next time
+        self.needs_retrace = False
         self.breaks = list(cap.breaks)
         jaxpr = closed.jaxpr
         used = {v for e in jaxpr.eqns for v in e.invars if isinstance(v, Var)}
@@ -194,7 +202,9 @@ class Program:
         self._n_in = len(invars)
         self._fun = jaxpr_as_fun(closed)
         self._last_donated = [None] * len(self.donated)
-        self.grad_guards = [(t, had) for t, had in cap.grad_guard.values()]
+        # whether a .grad was set before the call matters unless the call sets it itself without reading the old
+        # gradient (zero_grad() then backward(): the first call, without gradients, shares the steady program)
+        self.grad_guards = [(t, had) for i, (t, had) in cap.grad_guard.items() if i not in cap.saved_grad]
         self.modules = list(cap.modules.values())
         self.training = tuple(m.training for m in self.modules)
         self.requires_grad = tuple(s.tensor._requires_grad for s in slots if s.kind == "tensor")
