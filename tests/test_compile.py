@@ -5,7 +5,6 @@ Models are tiny and steps few; XLA's optimizations are off while this module com
 """
 import os
 import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ import ptjax.nn as nn
 import ptjax.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _ops_harness import fast_compiles  # noqa: E402
+from _ops_harness import fast_compiles
 
 STEPS = 20
 
@@ -91,7 +90,7 @@ class SimpleNet(nn.Module):  # the seeds' tutorial model
 
 @pytest.mark.parametrize("opt", ["SGD", "Adam", "RMSprop"])
 def test_seed_tutorial_loop(opt):
-    kwargs = {"SGD": dict(lr=0.01, momentum=0.9), "Adam": dict(lr=1e-3), "RMSprop": dict(lr=1e-3)}[opt]
+    kwargs = {"SGD": {"lr": 0.01, "momentum": 0.9}, "Adam": {"lr": 1e-3}, "RMSprop": {"lr": 1e-3}}[opt]
 
     def build():
         m = SimpleNet()
@@ -300,7 +299,7 @@ def test_optimized_module_forward_backward_and_state_dict():
             losses.append(loss.item())
         if compile_it is True:
             assert type(net).__name__ == "OptimizedModule" and net._orig_mod is model
-            assert list(net.state_dict())[0] == "_orig_mod.0.weight"
+            assert next(iter(net.state_dict())) == "_orig_mod.0.weight"
             assert out.grad_fn.name() == "CompiledFunctionBackward"
             model.note = "kept"
             assert net.note == "kept" and next(net.parameters()) is model[0].weight   # attributes reach the module
@@ -337,7 +336,7 @@ def test_compile_arguments_as_torch():
         return torch.sin(x) + 1
     np.testing.assert_allclose(g(torch.zeros(3)).numpy(), np.ones(3))
     torch_ = pytest.importorskip("torch")
-    for kwargs in (dict(backend="nope"), dict(mode="fastest"), dict(mode="default", options={})):
+    for kwargs in ({"backend": "nope"}, {"mode": "fastest"}, {"mode": "default", "options": {}}):
         with pytest.raises(Exception) as theirs:
             torch_.compile(lambda x: x, **kwargs)
         with pytest.raises(Exception) as ours:

@@ -31,7 +31,7 @@ def test_trace_save_load_in_a_fresh_process_without_the_class(tmp_path):
     x = torch.randn(2, 1, 6, 6)
     traced = torch.jit.trace(model, x)
     assert list(traced.state_dict()) == list(model.state_dict())
-    logits, mean = traced(x)
+    logits, _ = traced(x)
     ref_logits, ref_mean = model(x)
     np.testing.assert_array_equal(logits.detach().numpy(), ref_logits.detach().numpy())
     assert "conv_general_dilated" in str(traced.graph) and "stablehlo" in traced.code
@@ -44,7 +44,7 @@ def test_trace_save_load_in_a_fresh_process_without_the_class(tmp_path):
             "np.save(sys.argv[3], logits.numpy())\n"
             "print(type(m).__name__, list(m.state_dict()) == sys.argv[4].split(','), mean.item())\n")
     out = subprocess.run([sys.executable, "-c", code, path, str(tmp_path / "x.npy"), str(tmp_path / "y.npy"),
-                          ",".join(model.state_dict())], capture_output=True, text=True, cwd=str(tmp_path),
+                          ",".join(model.state_dict())], capture_output=True, text=True, cwd=str(tmp_path), check=False,
                          env={**os.environ, "PYTHONPATH": ROOT}, timeout=120)
     assert out.returncode == 0, out.stderr
     name, keys_match, loaded_mean = out.stdout.split()

@@ -15,8 +15,17 @@ from .breaks import Unsupported
 from .function import COUNTERS, CompiledFunction
 from .patches import is_compiling
 
-__all__ = ["compile", "CompiledFunction", "OptimizedModule", "Unsupported", "is_compiling", "config", "COUNTERS",
-           "reset", "disable"]
+__all__ = [
+    "COUNTERS",
+    "CompiledFunction",
+    "OptimizedModule",
+    "Unsupported",
+    "compile",
+    "config",
+    "disable",
+    "is_compiling",
+    "reset",
+]
 
 _BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs", "openxla", "tvm")
 _MODES = (None, "default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
@@ -36,7 +45,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         from .module import OptimizedModule
         return OptimizedModule(model, fullgraph=fullgraph, dynamic=dynamic)
     if not callable(model):
-        raise RuntimeError("torch.compile: model must be a Module or a callable")
+        raise RuntimeError("torch.compile: model must be a Module or a callable")  # noqa: TRY004 - torch's type
     return CompiledFunction(model, fullgraph=fullgraph, dynamic=dynamic)
 
 

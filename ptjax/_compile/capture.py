@@ -367,7 +367,7 @@ class Capture:
 class HyperRead:
     """Host action: read an optimizer param group's hyper-parameters (``optimizer._hyper(group)``)."""
 
-    __slots__ = ("optimizer", "group_index", "keys", "flags", "types")
+    __slots__ = ("flags", "group_index", "keys", "optimizer", "types")
 
     def __init__(self, optimizer, group_index, keys, flags, types):
         self.optimizer, self.group_index, self.keys, self.flags, self.types = optimizer, group_index, keys, flags, types
@@ -390,7 +390,7 @@ class HyperRead:
 class SchedulerStep:
     """Host action: ``scheduler.step(...)`` run before the compiled program (it only updates Python floats)."""
 
-    __slots__ = ("scheduler", "fn", "args", "kwargs")
+    __slots__ = ("args", "fn", "kwargs", "scheduler")
 
     def __init__(self, scheduler, fn, args, kwargs):
         self.scheduler, self.fn, self.args, self.kwargs = scheduler, fn, args, kwargs

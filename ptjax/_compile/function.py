@@ -128,7 +128,7 @@ class CompiledFunction:
         for _ in range(_MAX_TRACES):
             try:
                 program = trace(self.fn, args, kwargs, tensors, slots, host_plan)
-            except Exception as err:  # noqa: BLE001 - graph breaks are recognized, anything else propagates
+            except Exception as err:  # graph breaks are recognized, anything else propagates
                 brk = as_break(err)
                 if brk is None:
                     raise
@@ -291,7 +291,7 @@ def _advice(what, old, new):
                 "raise ptjax._dynamo.config.recompile_limit.")
     if "training" in what:
         return "Compile the train and eval steps as two functions, each with a fixed mode."
-    if what.startswith("'") or what.startswith("argument"):
+    if what.startswith(("'", "argument")):
         return ("Python numbers and other non-tensor arguments are compiled in as constants: pass values that "
                 "change every call as tensors.")
     return "Keep it fixed between calls, or raise ptjax._dynamo.config.recompile_limit."

@@ -351,8 +351,8 @@ class Program:
         return jax.tree_util.tree_unflatten(plan["treedef"], result)
 
     def _record_node(self, node_data, new_tensors, arg_tensors):
-        from ..autograd.graph import Node
         from .._ops.dispatch import edge
+        from ..autograd.graph import Node
         vjp_fn, _ = node_data
         diff_positions, diff_outputs = self.diff[0], self.diff[1]
         inputs = []

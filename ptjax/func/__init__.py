@@ -21,8 +21,18 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ._functional_call import functional_call, stack_module_state
 
-__all__ = ["functional_call", "stack_module_state", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd",
-           "hessian", "vmap"]
+__all__ = [
+    "functional_call",
+    "grad",
+    "grad_and_value",
+    "hessian",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "stack_module_state",
+    "vjp",
+    "vmap",
+]
 
 
 # ---- tensors <-> arrays ----------------------------------------------------------------------------------------
@@ -58,23 +68,28 @@ def _tensors(tree):
     return jax.tree_util.tree_map(lambda x: Tensor._make(x) if isinstance(x, jax.Array) else x, tree)
 
 
-def _pure(func, static, n_aux=False):
-    """``func`` over the dynamic parts of its arguments, returning arrays."""
+def _output_and_aux(out, has_aux):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: (output, aux) if "
+                           "has_aux is True")
+    return out
+
+
+def _pure(func, static, has_aux=False):
+    """``func`` over the dynamic parts of its arguments, returning arrays (``(output, aux)`` with ``has_aux``)."""
     def f(*dyn):
         with no_grad():
-            out = func(*_merge(dyn, static))
-        if n_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: (output, "
-                                   "aux) if has_aux is True")
-            return _arrays(out[0]), _arrays(out[1])
-        return _arrays(out)
+            out, aux = _output_and_aux(func(*_merge(dyn, static)), has_aux)
+        return (_arrays(out), _arrays(aux)) if has_aux else _arrays(out)
     return f
 
 
 def _check_scalar(out):
     if not isinstance(out, Tensor):
-        raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(out)}")
+        raise RuntimeError(  # noqa: TRY004 - torch's type
+            f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(out)}")
     if out.numel() != 1:
         raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor with "
                            f"{out.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
@@ -90,11 +105,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
         def scalar(*d):
             with no_grad():
-                out = call(*_merge(d, static))
-            value, aux = (out if has_aux else (out, None))
-            if has_aux and not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: (output, aux) "
-                                   "if has_aux is True")
+                value, aux = _output_and_aux(call(*_merge(d, static)), has_aux)
             _check_scalar(value)
             return value._value.reshape(()), (value._value, _arrays(aux))
 
@@ -128,7 +139,8 @@ def vjp(func, *primals, has_aux=False):
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """``torch.func.jvp``: ``(output, jvp_out[, aux])``."""
     if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
-        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to "
+        raise RuntimeError(  # noqa: TRY004 - torch's type
+            "jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to "
                            "call f(*primals).")
     dyn, static = _split(primals)
     res = jax.jvp(_pure(func, static, has_aux), tuple(dyn), tuple(_arrays(tangents)), has_aux=has_aux)
@@ -206,18 +218,16 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     def wrapper(*args, **kwargs):
         dyn, static = _split(args)
-        dims = in_dims if isinstance(in_dims, tuple) else in_dims
         keys = None
         if randomness == "different":
             n = _batch_size(dyn, in_dims)
             keys = jax.random.key_data(jax.random.split(_random.default_generator.next_key(), n))
 
         def f(keys, *d):
-            with _random_mode(randomness, keys):
-                with no_grad():
-                    out = func(*_merge(d, static), **kwargs)
+            with _random_mode(randomness, keys), no_grad():
+                out = func(*_merge(d, static), **kwargs)
             return _arrays(out)
         mapped = jax.vmap(f, in_axes=(0 if keys is not None else None,) + (
-            dims if isinstance(dims, tuple) else (dims,) * len(dyn)), out_axes=out_dims)
+            in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(dyn)), out_axes=out_dims)
         return _tensors(mapped(keys, *dyn))
     return wrapper

@@ -14,14 +14,32 @@ Where it differs from TorchScript
 """
 from __future__ import annotations
 
-from ..nn.modules.module import Module
 from .._compile.function import CompiledFunction
 from .._compile.module import compiled_call
+from ..nn.modules.module import Module
 from ._archive import RecursiveScriptModule, export_program, load
 
-__all__ = ["trace", "script", "save", "load", "ScriptModule", "ScriptFunction", "RecursiveScriptModule",
-           "TracedModule", "ignore", "unused", "export", "is_scripting", "is_tracing", "annotate", "Final",
-           "freeze", "optimize_for_inference", "fork", "wait"]
+__all__ = [
+    "Final",
+    "RecursiveScriptModule",
+    "ScriptFunction",
+    "ScriptModule",
+    "TracedModule",
+    "annotate",
+    "export",
+    "fork",
+    "freeze",
+    "ignore",
+    "is_scripting",
+    "is_tracing",
+    "load",
+    "optimize_for_inference",
+    "save",
+    "script",
+    "trace",
+    "unused",
+    "wait",
+]
 
 class ScriptModule(Module):
     """A module whose ``forward`` is compiled (``torch.jit.ScriptModule``); made by :func:`trace` or :func:`script`.

@@ -44,7 +44,7 @@ def export_program(program, module):
     fn = jax.jit(jaxpr_as_fun(program.closed))
     try:
         return jax.export.export(fn, platforms=_platforms())(*specs)
-    except Exception:  # noqa: BLE001 - a lowering missing for one platform: export for this one only
+    except Exception:  # noqa: BLE001 - a platform without a lowering: export for this machine's only
         return jax.export.export(fn)(*specs)
 
 
