@@ -5,15 +5,11 @@ A ptjax Tensor keeps its array in the instance attribute ``_data``. While a wind
 ``Generator._key``), so every read and write of those attributes goes through :class:`Capture`. Outside a window
 the classes are untouched and eager code pays nothing.
 
-A window runs in one of two modes:
-
-* **recording** (an eager call): nothing is changed; the window notes which tensors that existed before the call
-  were read or written, which ``.grad`` fields were looked at, which generators drew numbers, and the tensors the
-  call created that are still alive afterwards (lazy optimizer state). That is the first guess of the state.
-* **tracing** (under ``jax.make_jaxpr``): the state's arrays are swapped for tracers (:meth:`Capture.swap_in`),
-  the function runs once, and the final values are read back as program outputs. A read of a tensor that was
-  not swapped in sets :attr:`Capture.unknown`: the trace is thrown away and redone with that tensor added. At the
-  end every swapped or written attribute gets its original value back (:meth:`Capture.restore`).
+While a call is traced (under ``jax.make_jaxpr``), the state's arrays are swapped for tracers
+(:meth:`Capture.swap_in`) and the function runs once; its final values are read back as program outputs. A read of
+a tensor that existed before the call and was not swapped in sets :attr:`Capture.unknown` (its value went into the
+program as a constant): the program then serves this call only and the next trace includes that tensor. At the end
+every swapped or written attribute gets its original value back (:meth:`Capture.restore`).
 
 State is kept as *slots*: a tensor addressed by identity (parameters, buffers, optimizer state), the ``.grad``
 of a tensor addressed through its owner (the gradient object changes every step), and a generator's key.
@@ -50,8 +46,6 @@ class TensorSlot:
     def holder(self):
         return self.tensor
 
-    def describe(self):
-        return "a captured tensor"
 
 
 class GradSlot:
@@ -73,8 +67,6 @@ class GradSlot:
     def holder(self):
         return self.owner.__dict__["_grad"]
 
-    def describe(self):
-        return "the .grad of a captured tensor"
 
 
 class KeySlot:
@@ -96,15 +88,12 @@ class KeySlot:
     def holder(self):
         return self.generator
 
-    def describe(self):
-        return "the random generator's key"
 
 
 class Capture:
-    """One recording or tracing window. See the module docstring."""
+    """One tracing window. See the module docstring."""
 
-    def __init__(self, tracing):
-        self.tracing = tracing
+    def __init__(self):
         self.thread = threading.get_ident()
         self.paused = False
         self.created = {}        # id -> weakref of tensors made inside the window
@@ -122,8 +111,6 @@ class Capture:
         self.unknown = False     # tracing: something outside was read that is not an input (retrace)
         self.unknown_what = ""
         self.breaks = []         # (location, reason) of values taken out of the graph and deferred
-        self.sched_depth = 0
-        # tracing only
         self.host_plan = ()      # the host reads expected (from the previous window), with their input tracers
         self.host_cursor = 0
         self.inputs = {}         # slot ident -> input tracer
@@ -143,8 +130,7 @@ class Capture:
         i = id(t)
         if i not in self.read:
             self.read[i] = t
-            if self.tracing:
-                self._mark_unknown(f"a tensor of shape {list(t.__dict__['_data'].shape)} defined outside")
+            self._mark_unknown(f"a tensor of shape {list(t.__dict__['_data'].shape)} defined outside")
 
     def _mark_unknown(self, what):
         if not self.unknown:
@@ -160,9 +146,6 @@ class Capture:
         base = t._base
         if base is None:
             self._note_read(t)
-            return d
-        if not self.tracing:
-            self._note_read(base)
             return d
         # a view made before the window: its value comes from its base (which is an input)
         shape, stride, offset = t._spec()
@@ -212,7 +195,7 @@ class Capture:
         i = id(gen)
         if i not in self.generators:
             self.generators[i] = gen
-            if self.tracing and i not in self.saved_keys:
+            if i not in self.saved_keys:
                 self._mark_unknown("a random number generator")
         return k
 
@@ -229,7 +212,7 @@ class Capture:
             self.modules.setdefault(id(module), module)
 
     def hyper(self, optimizer, group, compute):
-        """Hyper-parameters of an optimizer step: program inputs while tracing (recorded while recording)."""
+        """An optimizer step's hyper-parameters: the program inputs planned for them (read on the host each call)."""
         self.paused, was = True, self.paused
         try:
             values = compute()
@@ -239,9 +222,6 @@ class Capture:
         gi = next(i for i, g in enumerate(optimizer.param_groups) if g is group)
         keys = tuple(values)
         action = HyperRead(optimizer, gi, keys, flags, tuple(type(values[k]) for k in keys))
-        if not self.tracing:
-            self.host.append(action)
-            return values
         plan = self.host_plan
         c = self.host_cursor
         if c < len(plan) and plan[c][0].same_as(action):
@@ -253,21 +233,13 @@ class Capture:
         return values
 
     def scheduler_step(self, scheduler, fn, args, kwargs):
-        """``scheduler.step()``: Python on floats, so a compiled call runs it on the host before its program.
-
-        Only the outermost step is an action (a ChainedScheduler steps its children itself); a step given a tensor
-        (``ReduceLROnPlateau.step(loss)``) needs the value and runs where it is.
-        """
-        if not self._mine() or self.sched_depth or any(isinstance(a, Tensor) for a in (*args, *kwargs.values())):
+        """``scheduler.step()``: Python on floats, so a compiled call runs it on the host before its program (it is
+        not run while tracing). A step given a tensor (``ReduceLROnPlateau.step(loss)``) needs the value: it runs
+        where it is (a graph break)."""
+        if not self._mine() or any(isinstance(a, Tensor) for a in (*args, *kwargs.values())):
             return fn(scheduler, *args, **kwargs)
         self.host.append(SchedulerStep(scheduler, fn, args, kwargs))
-        if self.tracing:
-            return None
-        self.sched_depth += 1
-        try:
-            return fn(scheduler, *args, **kwargs)
-        finally:
-            self.sched_depth -= 1
+        return None
 
     def concretize(self, tree):
         """``tree`` with every input tracer replaced by the value it stands for; None if some tracer is computed."""
@@ -397,7 +369,3 @@ class SchedulerStep:
 
     def run(self):
         self.fn(self.scheduler, *self.args, **self.kwargs)
-
-
-def is_tensor(x):
-    return isinstance(x, Tensor)

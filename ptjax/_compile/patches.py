@@ -8,7 +8,7 @@ While :func:`window` is open:
 * ``Optimizer._hyper`` (each class's own) hands out the hyper-parameters as program inputs, and
   ``LRScheduler.step`` becomes a host action (see ``Capture.hyper`` / ``Capture.scheduler_step``);
 * a global forward pre-hook notes the modules that run (their ``training`` flags become guards);
-* while tracing, ``Tensor.item()`` of a traced value returns a :class:`DeferredScalar`, and an optimizer's
+* ``Tensor.item()`` of a traced value returns a :class:`DeferredScalar`, and an optimizer's
   first-step state is made concretely (``_init_wrapper``).
 
 Optimizer and scheduler classes are patched only when their modules are imported (nothing else can use them).
@@ -65,7 +65,7 @@ def _key_descriptor(cap):
 def _item(cap, original):
     def item(self):
         v = self._value
-        if isinstance(v, Tracer) and cap.tracing:
+        if isinstance(v, Tracer):
             if self.numel() != 1:
                 raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
             return DeferredScalar.make(cap, v, self.dtype)
@@ -147,10 +147,9 @@ class window:
         self._patch(Tensor, "_data", _data_descriptor(cap))
         self._patch(Tensor, "_grad", _grad_descriptor(cap))
         self._patch(Generator, "_key", _key_descriptor(cap))
-        if cap.tracing:
-            self._patch(Tensor, "item", _item(cap, Tensor.item))
+        self._patch(Tensor, "item", _item(cap, Tensor.item))
         opt_mod = sys.modules.get("ptjax.optim.optimizer")
-        if opt_mod is not None and cap.tracing:
+        if opt_mod is not None:
             self._patch_module(opt_mod, "_jitted_init", _init_wrapper(cap, opt_mod._jitted_init))
         if opt_mod is not None:
             for cls in _classes_defining(opt_mod.Optimizer, "_hyper"):
@@ -180,4 +179,4 @@ class window:
 
 def is_compiling():
     """True while ptjax.compile traces a function (``torch.compiler.is_compiling``)."""
-    return active is not None and active.tracing
+    return active is not None

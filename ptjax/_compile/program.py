@@ -19,7 +19,7 @@ from jax.extend.core import Var, jaxpr_as_fun
 from .._tensor import Tensor
 from ..autograd.grad_mode import _Mode
 from . import patches
-from .capture import Capture, HyperRead, TensorSlot, Tracer
+from .capture import Capture, HyperRead, TensorSlot
 from .scalars import DeferredScalar
 
 
@@ -46,7 +46,7 @@ def trace(fn, args, kwargs, arg_tensors, slots, host_plan):
     is valid for this call only and ``program.discovered`` holds the state to trace with next time.
     Graph breaks raise (:class:`~ptjax._compile.breaks.GraphBreak` or a JAX concretization error).
     """
-    cap = Capture(tracing=True)
+    cap = Capture()
     plan = {}
     host_values = [a.values() for a in host_plan]
 
@@ -202,6 +202,8 @@ class Program:
         self._n_in = len(invars)
         self._fun = jaxpr_as_fun(closed)
         self._last_donated = [None] * len(self.donated)
+        out_of = {id(s): i for s, i in plan["slot_writes"]}
+        self._donated_outputs = [(j, out_of[id(s)]) for j, s in enumerate(self.donated)]
         # whether a .grad was set before the call matters unless the call sets it itself without reading the old
         # gradient (zero_grad() then backward(): the first call, without gradients, shares the steady program)
         self.grad_guards = [(t, had) for i, (t, had) in cap.grad_guard.items() if i not in cap.saved_grad]
@@ -303,12 +305,10 @@ class Program:
     def write_back(self, outs, arg_tensors, node_data=None):
         plan = self.plan
         last = self._last_donated
-        don_index = {id(s): i for i, s in enumerate(self.donated)}
+        for j, i in self._donated_outputs:   # what the next call will find (and may donate) in those slots
+            last[j] = outs[i]
         for slot, i in plan["slot_writes"]:
             v = outs[i]
-            j = don_index.get(id(slot))
-            if j is not None:
-                last[j] = v
             if slot.kind == "tensor":
                 t = slot.tensor
                 t._data = v
@@ -388,7 +388,3 @@ class CompiledBackward:
 
     def backward_tensors(self, node, cts):
         raise RuntimeError("torch.compile with aot_autograd does not currently support double backward")
-
-
-def is_traced(x):
-    return isinstance(x, Tracer)

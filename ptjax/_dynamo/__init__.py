@@ -14,8 +14,8 @@ __all__ = ["config", "disable", "exc", "is_compiling", "list_backends", "mark_dy
 def mark_dynamic(t, index, *, min=None, max=None):
     """Mark dimension(s) ``index`` of ``t`` as varying between calls.
 
-    XLA compiles one program per shape, so in ptjax a marked dimension still compiles once per size it takes;
-    the mark is kept (``t._dynamo_dynamic_indices``) and named in the recompile-limit warning.
+    XLA compiles one program per shape, so in ptjax a marked dimension still compiles once per size it takes
+    (see docs/compile.md); the mark is kept on the tensor (``t._dynamo_dynamic_indices``) as torch keeps it.
     """
     dims = getattr(t, "_dynamo_dynamic_indices", set())
     dims.update(index if isinstance(index, (list, tuple)) else [index])
