@@ -43,10 +43,6 @@ class TensorSlot:
     def get(self):
         return self.tensor._data
 
-    def holder(self):
-        return self.tensor
-
-
 
 class GradSlot:
     """The ``.grad`` of an outside tensor, read through its owner: backward makes a new gradient object per step."""
@@ -64,10 +60,6 @@ class GradSlot:
     def get(self):
         return self.owner._grad._data
 
-    def holder(self):
-        return self.owner.__dict__["_grad"]
-
-
 
 class KeySlot:
     """A random number generator's key: the compiled program draws from it and returns the advanced key."""
@@ -84,10 +76,6 @@ class KeySlot:
 
     def get(self):
         return self.generator._key
-
-    def holder(self):
-        return self.generator
-
 
 
 class Capture:
@@ -114,6 +102,7 @@ class Capture:
         self.host_plan = ()      # the host reads expected (from the previous window), with their input tracers
         self.host_cursor = 0
         self.inputs = {}         # slot ident -> input tracer
+        self.swapped = set()     # ids of the tensors whose _data holds an input tracer
         self.concrete_of = {}    # id(input tracer) -> the value it stands for in this call
         self.materialized = set()        # ids of arrays that first-step optimizer state was made from, concretely
         self.materialized_tensors = []   # the state tensors made from them (outside the trace from then on)
@@ -266,10 +255,12 @@ class Capture:
         if slot.kind == "tensor":
             t = slot.tensor
             self.saved_data.setdefault(id(t), (t, t.__dict__["_data"]))
+            self.swapped.add(id(t))
             t.__dict__["_data"] = tracer
         elif slot.kind == "grad":
             g = slot.owner.__dict__["_grad"]
             self.saved_data.setdefault(id(g), (g, g.__dict__["_data"]))
+            self.swapped.add(id(g))
             self.grad_owner[id(g)] = slot.owner
             g.__dict__["_data"] = tracer
         else:

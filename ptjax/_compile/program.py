@@ -34,10 +34,6 @@ def _spec(x):
     return jax.ShapeDtypeStruct(x.shape, x.dtype, weak_type=getattr(x, "weak_type", False))
 
 
-def host_specs(plan):
-    return [[_spec(v) for v in action.values()] for action in plan]
-
-
 def trace(fn, args, kwargs, arg_tensors, slots, host_plan):
     """Trace ``fn(*args, **kwargs)``; ``arg_tensors`` are the tensor leaves of the arguments (in order).
 
@@ -71,8 +67,8 @@ def trace(fn, args, kwargs, arg_tensors, slots, host_plan):
     hyper_specs = [[_spec(v) for v in vals] for vals in host_values]
     with patches.window(cap):
         closed = jax.make_jaxpr(core)(arg_specs, state_specs, hyper_specs)
-    devices = [t._value for t in arg_tensors] + [s.get() for s in slots]
-    program = Program(closed, plan, cap, slots, host_plan, len(arg_tensors), devices)
+    inputs = [t._value for t in arg_tensors] + [s.get() for s in slots]
+    program = Program(closed, plan, cap, slots, host_plan, len(arg_tensors), inputs)
     program.needs_retrace = cap.unknown or cap.host_cursor != len(host_plan)
     escaped = [t for t, _ in plan["escapes"]]
     program.discovered = _merge(slots, cap.state_slots(exclude_ids=cap.arg_ids, escaped=escaped))
@@ -120,9 +116,8 @@ def _collect(cap: Capture, result, slots, arg_tensors, plan):
         cur = _final_value(cap, slot)
         if cur is not None and cur is not cap.inputs[slot.ident]:
             slot_writes.append((slot, emit(cur)))
-    slot_tensors = {id(s.holder()) for s in slots if s.kind != "key"}
     for i, t in cap.written.items():   # outside tensors written that are not inputs: this call only (retrace)
-        if i not in slot_tensors and i not in cap.arg_ids:
+        if i not in cap.swapped and i not in cap.arg_ids:
             cap._mark_unknown("a tensor defined outside that the function writes")
             slot_writes.append((TensorSlot(t), emit(t.__dict__["_data"])))
 
@@ -175,7 +170,7 @@ def _device_of(arrays):
 class Program:
     """A traced call: the jaxpr, how its inputs are gathered and how its outputs are written back."""
 
-    def __init__(self, closed, plan, cap, slots, host_plan, n_args, arg_devices):
+    def __init__(self, closed, plan, cap, slots, host_plan, n_args, input_arrays):
         self.closed = closed
         self.plan = plan
         self.host_actions = list(cap.host)          # run before each call (scheduler steps, hyper reads)
@@ -216,7 +211,7 @@ class Program:
         self.diff = None       # set by ``make_differentiable``
         # one device for every input, committed or not: otherwise JAX compiles again when an input that was made
         # by jnp/numpy (uncommitted) is next an output of this program (committed)
-        self.sharding = jax.sharding.SingleDeviceSharding(_device_of(arg_devices))
+        self.sharding = jax.sharding.SingleDeviceSharding(_device_of(input_arrays))
         self._plain = jax.jit(self._run_flat, donate_argnums=(1,), in_shardings=self.sharding)
 
     # ---- the pure function, as JAX sees it ---------------------------------------------------------------------
