@@ -342,3 +342,28 @@ def test_compile_arguments_as_torch():
         with pytest.raises(Exception) as ours:
             torch.compile(lambda x: x, **kwargs)
         assert str(ours.value) == str(theirs.value) and type(ours.value).__name__ == type(theirs.value).__name__
+
+
+def test_state_nobody_passed_in_is_found_and_kept_current():
+    scale = torch.ones(3)              # a global the function reads, changed in place between calls
+    cache = {}
+
+    def f(x):
+        if "offset" not in cache:       # a tensor kept in Python state on the first call
+            cache["offset"] = torch.full((3,), 10.0)
+        cache["offset"].add_(1)
+        return x * scale + cache["offset"]
+    g = torch.compile(f)
+    x = torch.arange(3.0)
+    assert g(x).tolist() == [11.0, 12.0, 13.0]
+    scale.fill_(2.0)
+    assert g(x).tolist() == [12.0, 14.0, 16.0]
+    assert g(x).tolist() == [13.0, 15.0, 17.0] and cache["offset"].tolist() == [13.0] * 3
+    assert g.compiles == 2   # the first call's program kept a new tensor in Python state: traced again once
+    with torch.no_grad():
+        m = nn.Linear(3, 2)
+        cm = torch.compile(m)
+        cm(x)
+        m.weight.data = torch.ones(2, 3)   # same shape, new array: still the same program
+        np.testing.assert_allclose(cm(x).numpy(), (x.sum() + m.bias).numpy(), rtol=1e-6)
+        assert cm._compiled.compiles == 1

@@ -109,13 +109,16 @@ class CompiledFunction:
     def _run(self, entry, tensors, args, kwargs):
         try:
             out = entry.program.run(tensors)
-        except StaleProgram:
-            self._cache[entry.key].remove(entry)
+        except StaleProgram:   # a captured tensor changed shape (``.data = ...``): trace again
+            self._forget(entry)
             return self(*args, **kwargs)
         COUNTERS["compiled_calls"] += 1
-        if entry.program.one_shot:
-            self._cache[entry.key].remove(entry)
         return out
+
+    def _forget(self, entry):
+        entries = self._cache.get(entry.key, [])
+        if entry in entries:
+            entries.remove(entry)
 
     def _compile(self, key, entries, args, kwargs, tensors, objects):
         reason = self._reason(key, entries, args, kwargs)
