@@ -330,10 +330,16 @@ class Capture:
 class HyperRead:
     """Host action: read an optimizer param group's hyper-parameters (``optimizer._hyper(group)``)."""
 
-    __slots__ = ("flags", "group_index", "keys", "optimizer", "types")
+    __slots__ = ("flags", "group_index", "keys", "layout", "optimizer", "types")
 
     def __init__(self, optimizer, group_index, keys, flags, types):
         self.optimizer, self.group_index, self.keys, self.flags, self.types = optimizer, group_index, keys, flags, types
+        self.layout = self._layout()
+
+    def _layout(self):
+        """How many param groups the optimizer has and how many parameters this one holds (add_param_group …)."""
+        groups = self.optimizer.param_groups
+        return (len(groups), len(groups[self.group_index]["params"]) if self.group_index < len(groups) else -1)
 
     def same_as(self, other):
         return (isinstance(other, HyperRead) and other.optimizer is self.optimizer
@@ -346,8 +352,7 @@ class HyperRead:
 
     def flags_hold(self):
         opt = self.optimizer
-        groups = opt.param_groups
-        return self.group_index < len(groups) and opt._flags(groups[self.group_index]) == self.flags
+        return self._layout() == self.layout and opt._flags(opt.param_groups[self.group_index]) == self.flags
 
 
 class SchedulerStep:

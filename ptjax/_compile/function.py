@@ -66,8 +66,8 @@ class Entry:
                 return (".grad of a captured tensor", "set" if had else "None", "None" if had else "set")
         for a in p.hyper_reads:
             if not a.flags_hold():
-                return (f"the flags of {type(a.optimizer).__name__} param group {a.group_index}", a.flags,
-                        "changed")
+                return (f"{type(a.optimizer).__name__}'s param groups (their number, parameters or flags)",
+                        "as traced", "changed")
         return None
 
 

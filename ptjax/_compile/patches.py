@@ -127,7 +127,8 @@ class window:
 
     def __init__(self, cap):
         self.cap = cap
-        self.saved = []   # (class, name, had_own_attribute, value)
+        self.saved = []   # (class or module, name, had_own_attribute, value)
+        self.hook = None
 
     def _patch(self, cls, name, value):
         own = name in cls.__dict__
@@ -144,6 +145,14 @@ class window:
             raise RuntimeError("ptjax.compile: a capture window is already open")
         cap = self.cap
         active = cap
+        try:
+            self._install(cap)
+        except BaseException:
+            self.__exit__()
+            raise
+        return cap
+
+    def _install(self, cap):
         self._patch(Tensor, "_data", _data_descriptor(cap))
         self._patch(Tensor, "_grad", _grad_descriptor(cap))
         self._patch(Generator, "_key", _key_descriptor(cap))
@@ -158,11 +167,9 @@ class window:
         if sched_mod is not None:
             for cls in _classes_defining(sched_mod.LRScheduler, "step"):
                 self._patch(cls, "step", _step_wrapper(cap, cls.__dict__["step"]))
-        self.hook = None
         mod_mod = sys.modules.get("ptjax.nn.modules.module")
         if mod_mod is not None:
             self.hook = mod_mod.register_module_forward_pre_hook(lambda m, args: cap.note_module(m))
-        return cap
 
     def __exit__(self, *exc):
         global active
