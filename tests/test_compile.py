@@ -128,13 +128,13 @@ def test_batchnorm_running_stats_train_and_eval():
     def build():
         m = nn.Sequential(nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(64, 3))
         return m, tutorial_step(m, torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9), nn.CrossEntropyLoss())
-    _, model = assert_same_training(build, data, steps=6)   # running_mean/var/num_batches_tracked compared
-    assert int(model[1].num_batches_tracked) == 6
+    _, model = assert_same_training(build, data)   # running_mean/var/num_batches_tracked compared
+    assert int(model[1].num_batches_tracked) == STEPS
     eval_eager = model.eval()(data[0][0]).detach().numpy()
     compiled = torch.compile(model)
     with torch.no_grad():
         np.testing.assert_allclose(compiled(data[0][0]).numpy(), eval_eager, rtol=1e-5, atol=1e-6)
-    assert int(model[1].num_batches_tracked) == 6   # eval leaves the stats alone
+    assert int(model[1].num_batches_tracked) == STEPS   # eval leaves the stats alone
 
 
 def test_lstm():
@@ -151,7 +151,7 @@ def test_lstm():
     def build():
         m = M()
         return m, tutorial_step(m, torch.optim.Adam(m.parameters(), lr=0.01), F.cross_entropy)
-    assert_same_training(build, batches((3, 5, 4), 2), steps=5)
+    assert_same_training(build, batches((3, 5, 4), 2))
 
 
 def test_transformer_encoder():
@@ -170,7 +170,7 @@ def test_transformer_encoder():
         # SGD: Adam turns roundoff in a gradient that is zero in exact arithmetic (attention's key bias) into lr-sized
         # steps, so compiled and eager would differ there by more than float tolerance
         return m, tutorial_step(m, torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9), F.cross_entropy)
-    assert_same_training(build, batches((2, 5, 8), 2), steps=4)
+    assert_same_training(build, batches((2, 5, 8), 2))
 
 
 @pytest.mark.parametrize("sched", ["StepLR", "OneCycleLR"])
@@ -203,8 +203,8 @@ def test_clip_grad_norm_and_grad_accumulation():
             return m, tutorial_step(m, torch.optim.Adam(m.parameters(), lr=0.05), F.cross_entropy, **kw)
         return b
     data = batches((8, 10), 2)
-    assert_same_training(build(clip=0.1), data, steps=8)
-    assert_same_training(build(accumulate=True), data, steps=8)
+    assert_same_training(build(clip=0.1), data)
+    assert_same_training(build(accumulate=True), data)
 
 
 def test_grads_are_written_back():
