@@ -142,11 +142,11 @@ def _program_for(compiled, inputs):
     """The program ``compiled`` built for ``inputs`` (the example inputs)."""
     from .._compile.function import _key_of
     key = _key_of(inputs, {})[0]
-    for entry in reversed(compiled._cache.get(key, [])):
-        return entry.program
-    compiled(*inputs)   # not built (yet, or a graph break ran it eagerly)
-    for entry in reversed(compiled._cache.get(key, [])):
-        return entry.program
+    if not compiled._cache.get(key):
+        compiled(*inputs)   # not built yet (or a graph break ran it eagerly: then it stays missing)
+    entries = compiled._cache.get(key)
+    if entries:
+        return entries[-1].program
     raise RuntimeError("ptjax.jit: this module/function could not be traced into one program (a graph break: see "
                        "the warning above); it cannot be saved")
 
