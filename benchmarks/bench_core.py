@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _util import fmt, median_times, try_import_torch  # noqa: E402
 
 import ptjax  # noqa: E402
-from ptjax._ops.registry import STATS  # noqa: E402
+from ptjax._stats import STATS  # noqa: E402
 
 
 def rss_mb():
@@ -184,7 +184,8 @@ def main():
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     torch = try_import_torch()
-    print(f"jax {jax.__version__} on {jax.devices()[0].platform}; torch {'absent' if torch is None else torch.__version__}")
+    torch_version = "absent" if torch is None else torch.__version__
+    print(f"jax {jax.__version__} on {jax.devices()[0].platform}; torch {torch_version}")
 
     r = bench_small_op(torch)
     print("\n1. one small op, add on shape (4,) (median per call)")
@@ -206,7 +207,8 @@ def main():
     print(f"   200 steps, depth random in 1..4:    {r['varying']}")
     line = f"   varying-depth step: ptjax {fmt(r['varying step'])}"
     if "torch varying step" in r:
-        line += f", torch {fmt(r['torch varying step'])}, ratio {r['varying step'] / r['torch varying step']:.2f}x (target <= 3x)"
+        ratio = r["varying step"] / r["torch varying step"]
+        line += f", torch {fmt(r['torch varying step'])}, ratio {ratio:.2f}x (target <= 3x)"
     print(line)
 
     r = bench_memory(torch, steps=500 if args.quick else 2000)

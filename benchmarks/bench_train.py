@@ -197,7 +197,8 @@ def main():
     ap.add_argument("--skip-cnn", action="store_true")
     args = ap.parse_args()
     torch = try_import_torch()
-    print(f"jax {jax.__version__} on {jax.devices()[0].platform}; torch {'absent' if torch is None else torch.__version__}")
+    torch_version = "absent" if torch is None else torch.__version__
+    print(f"jax {jax.__version__} on {jax.devices()[0].platform}; torch {torch_version}")
     for opt in ("sgd", "adam"):
         r = bench("mlp", opt, torch)
         report(f"MLP 784-128-10, batch 64, {'SGD(momentum=0.9)' if opt == 'sgd' else 'Adam'} (median per step)", r,

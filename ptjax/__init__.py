@@ -23,6 +23,7 @@ from ._ops.random import (Generator, bernoulli, default_generator, get_rng_state
                           seed, set_rng_state)
 from ._ops.indexing import argwhere, index_put, masked_select, nonzero, unique
 from ._ops.linalg import einsum
+from ._ops.shape import as_strided
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
@@ -30,6 +31,9 @@ from . import serialization
 from .serialization import load, save
 from ._compile import compile
 
+from . import _methods
+
+_methods.install()
 globals().update(_ops.public_functions())
 globals().update(_ALIASES)
 del _ALIASES
@@ -41,19 +45,6 @@ __version__ = "0.1.0"
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
-
-
-def as_strided(input, size, stride, storage_offset=None):
-    """A view of ``input``'s storage with the given layout (``storage_offset`` defaults to input's)."""
-    from ._ops.registry import TABLE
-    from ._ops.dispatch import call
-    root = input._base if input._base is not None else input
-    offset = input.storage_offset() if storage_offset is None else builtins.int(storage_offset)
-    spec = (tuple(builtins.int(s) for s in size), tuple(builtins.int(s) for s in stride), offset)
-    out = call(TABLE["_as_strided_view"], (root,) + spec, {})
-    out._view = spec
-    out.__dict__.pop("_view_src", None)
-    return out
 
 
 def equal(input, other):
@@ -101,17 +92,27 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     """Accepted: XLA's CPU/GPU kernels used here are deterministic for a given program."""
 
 
-_FROM_FUNCTIONAL = {"softmax", "log_softmax"}
-_SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends", "compiler", "_dynamo"}
+# subpackages imported on first use, as ``torch.nn`` is there after ``import torch``; a name whose package is not
+# (yet) part of ptjax reads as a missing attribute, so ``hasattr(ptjax, "jit")`` is False rather than an error
+_SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends", "fft", "special",
+               "distributions", "testing", "compiler", "amp", "_dynamo"}
+# torch.autocast, torch.GradScaler and the autocast state functions, resolved from ptjax.amp on first use
+_FROM_AMP = {"autocast", "GradScaler", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
+             "set_autocast_dtype", "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",
+             "set_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_gpu_dtype", "is_autocast_cache_enabled",
+             "set_autocast_cache_enabled", "clear_autocast_cache", "autocast_increment_nesting",
+             "autocast_decrement_nesting"}
 
 
 def __getattr__(name):
-    """``ptjax.nn``, ``ptjax.optim`` … import on first use, as ``torch.nn`` is there after ``import torch``."""
-    import importlib
     if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
-    if name in _FROM_FUNCTIONAL:  # op-table entries defined with nn.functional
-        importlib.import_module(".nn.functional", __name__)
-        from ._ops.registry import TABLE
-        return TABLE[name].public
+        import importlib
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+    if name in _FROM_AMP:
+        from .amp import autocast_mode, grad_scaler
+        return getattr(grad_scaler if name == "GradScaler" else autocast_mode, name)
     raise AttributeError(f"module 'ptjax' has no attribute '{name}'")

@@ -1,47 +1,16 @@
 """``python -m ptjax script.py [args]``: run an unmodified PyTorch script on ptjax.
 
-An import hook maps ``torch`` and ``torch.*`` onto ``ptjax`` and ``ptjax.*``, and ``torchvision`` onto
-``ptjax.vision``, before the script runs. A module ptjax lacks fails with an ImportError naming it.
+An import hook (``ptjax._torch_alias``) maps ``torch`` and ``torch.*`` onto ``ptjax`` and ``ptjax.*``, and
+``torchvision`` onto ``ptjax.vision``, before the script runs; DataLoader workers install it too.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.abc
-import importlib.util
 import runpy
 import sys
 
-ALIASES = {"torch": "ptjax", "torchvision": "ptjax.vision"}
+from ptjax._torch_alias import ALIASES, TorchAliasFinder, install
 
-
-class _AliasLoader(importlib.abc.Loader):
-    def __init__(self, target):
-        self.target = target
-
-    def create_module(self, spec):
-        return importlib.import_module(self.target)
-
-    def exec_module(self, module):
-        pass
-
-
-class TorchAliasFinder(importlib.abc.MetaPathFinder):
-    """Finds ``torch.x.y`` as ``ptjax.x.y`` (and ``torchvision.x`` as ``ptjax.vision.x``)."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        head, _, rest = fullname.partition(".")
-        base = ALIASES.get(head)
-        if base is None:
-            return None
-        real = base + ("." + rest if rest else "")
-        if importlib.util.find_spec(real) is None:
-            return None
-        return importlib.util.spec_from_loader(fullname, _AliasLoader(real), is_package=True)
-
-
-def install():
-    if not any(isinstance(f, TorchAliasFinder) for f in sys.meta_path):
-        sys.meta_path.insert(0, TorchAliasFinder())
+__all__ = ["ALIASES", "TorchAliasFinder", "install", "main"]
 
 
 def main(argv=None):

@@ -56,7 +56,18 @@ ALL = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float
 ALIASES = {"half": float16, "float": float32, "double": float64, "short": int16, "int": int32, "long": int64,
            "cfloat": complex64, "cdouble": complex128}
 
+# torch's names for a dtype in its messages and class names, by dtype name: the scalar type ("Float", as in
+# ``torch.FloatTensor`` and ``torch.FloatStorage``) and the C++ type ("float", as in "expected m1 and m2 to have the
+# same dtype, but got: float != double")
+SCALAR_TYPE_NAME = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                    "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
+                    "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+CPP_TYPE_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
+                 "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
+                 "float64": "double", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
 _NP_TO_DTYPE = {d.np: d for d in ALL}
+NP_KIND = {d.np: d._kind for d in ALL}  # NumPy dtype -> 0 bool, 1 integer, 2 floating, 3 complex
 _BY_NAME = {**{d.name: d for d in ALL}, **ALIASES}
 
 

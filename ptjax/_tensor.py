@@ -7,14 +7,23 @@ Storage and views
     been written since, the value is gathered again from the base. A write through a view scatters into the base.
     So ``.data``, ``detach()``, ``view``, slicing, ``transpose`` … alias their base exactly as in torch.
 
+Host tensors
+    A CPU tensor may hold its storage as a read-only NumPy array (``Tensor._from_host``): transforms and collation
+    in a data pipeline build tensors that way, so a sample costs no JAX dispatch and a batch one transfer. Its
+    metadata reads the array; ``_value`` (what every op reads) moves it into a CPU ``jax.Array`` on first use,
+    and ``.to(device)`` puts it on the device directly. Nothing writes the array: it is read-only, and a write to
+    the tensor replaces its storage.
+
 Autograd
     Non-leaf tensors point at the :class:`~ptjax.autograd.graph.Node` that made them (``_grad_fn``, ``_out_idx``).
-    Ops and methods are not written here: they are installed from the op table (``ptjax/_ops``).
+
+Methods
+    Only storage, metadata, autograd state and conversions are written here. The ops (``add``, ``sum``, ``view`` …),
+    the Python operators and ``backward`` are installed once by ``ptjax/_methods.py`` when ptjax is imported.
 """
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as D
@@ -39,6 +48,7 @@ class Tensor:
     _grad = None
     _hooks = None           # leaf gradient hooks
     _retains_grad = False
+    _pinned = False         # made by pin_memory()
     __array_priority__ = 1000
     __torch_function__ = None
 
@@ -54,13 +64,28 @@ class Tensor:
         t._data = data
         return t
 
+    @classmethod
+    def _from_host(cls, array: np.ndarray):
+        """A host tensor over ``array`` (see the module docstring); the caller gives up writing to it."""
+        D.from_numpy_dtype(array.dtype)
+        array.flags.writeable = False
+        return cls._make(array)
+
+    def _host_array(self):
+        """The NumPy storage of a host tensor that does not require grad, else None."""
+        d = self._data
+        return d if type(d) is np.ndarray and not self._requires_grad else None
+
     # ---- value & views ----------------------------------------------------------------------------------------
     @property
     def _value(self):
         b = self._base
         if b is not None and self._bver != b._version:
             self._refresh()
-        return self._data
+        d = self._data
+        if type(d) is np.ndarray:  # a host tensor's storage moves into JAX on first use
+            d = self._data = jax.device_put(d, to_jax_device(CPU))
+        return d
 
     def _refresh(self):
         """Recompute a stale view from its base's storage (and re-link it into autograd, as torch does)."""
@@ -226,7 +251,8 @@ class Tensor:
     def grad(self, g):
         if g is not None:
             if not isinstance(g, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(g).__name__}")
+                raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(g).__name__}")
             if g.shape != self.shape:
                 raise RuntimeError("assigned grad has data of a different size")
             if g.dtype is not self.dtype:
@@ -252,10 +278,6 @@ class Tensor:
         self._hooks = (self._hooks or []) + [hook]
         from .autograd.graph import _RemovableHandle
         return _RemovableHandle(lambda: self._hooks.remove(hook))
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         return self._make_view(self._value, self._spec(), differentiable=False)
@@ -323,7 +345,7 @@ class Tensor:
 
     def _scalar(self, what):
         if self.numel() != 1:
-            raise ValueError(f"only one element tensors can be converted to Python scalars")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return np.asarray(self._value).reshape(())
 
     def __len__(self):
@@ -361,8 +383,10 @@ class Tensor:
         return object.__format__(repr(self), spec) if not spec else format(repr(self), spec)
 
     def __reduce_ex__(self, proto):
-        # pickling a tensor (copy.deepcopy, multiprocessing workers): by value, torch-independent
-        return (_rebuild_from_numpy, (np.asarray(self._value), self._requires_grad))
+        # pickling a tensor (copy.deepcopy, multiprocessing workers): by value, torch-independent; it unpickles as
+        # a host tensor, so a DataLoader worker that receives tensors starts no JAX backend for them
+        d = self._data if type(self._data) is np.ndarray else np.asarray(self._value)
+        return (_rebuild_from_numpy, (d, self._requires_grad))
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
@@ -383,13 +407,18 @@ class Tensor:
 
     # ---- devices & dtypes -------------------------------------------------------------------------------------
     def to(self, *args, **kwargs):
+        """torch's ``to``. ``non_blocking`` is accepted: JAX transfers are asynchronous anyway."""
         dtype, dev, copy = _parse_to(*args, **kwargs)
         out = self
         if dtype is not None and dtype is not self.dtype:
             out = out.type(dtype)
         if dev is not None and _device_cls(dev) != self.device:
-            from ._ops.dispatch import move_to_device
-            out = move_to_device(out, to_jax_device(dev))
+            host = out._host_array()
+            if host is not None:  # one transfer, straight from the host array
+                out = Tensor._make(jax.device_put(host, to_jax_device(dev)))
+            else:
+                from ._ops.dispatch import move_to_device
+                out = move_to_device(out, to_jax_device(dev))
         if copy and out is self:
             out = self.clone()
         return out
@@ -402,9 +431,9 @@ class Tensor:
 
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
-            return _TYPE_NAMES.get(self.dtype, "torch.Tensor")
+            return _type_name(self.dtype)
         if isinstance(dtype, str):
-            dtype = {v: k for k, v in _TYPE_NAMES.items()}[dtype]
+            dtype = {_type_name(d): d for d in D.ALL}[dtype]
         dtype = D.to_dtype(dtype)
         if dtype is self.dtype:
             return self
@@ -431,28 +460,37 @@ class Tensor:
         from ._ops.creation import tensor
         return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
-    def pin_memory(self):
-        return self
+    def pin_memory(self, device=None):
+        """torch's page-locked copy for fast transfers. ptjax: a host tensor (a NumPy copy, see the module
+        docstring) flagged pinned, which ``.to('cuda', non_blocking=True)`` sends in one ``device_put``; the
+        memory itself is ordinary (JAX stages transfers itself). Without an accelerator: torch's error."""
+        from ._device import cuda_is_available
+        if not cuda_is_available():
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        if self._pinned:
+            return self
+        host = self._host_array()
+        t = Tensor._from_host(host if host is not None else np.array(self.detach()._value))
+        t._pinned = True
+        return t
 
     def share_memory_(self):
         return self
 
-    def is_pinned(self):
-        return False
+    def is_pinned(self, device=None):
+        return self._pinned
 
     def is_shared(self):
         return False
 
 
-_TYPE_NAMES = {D.float32: "torch.FloatTensor", D.float64: "torch.DoubleTensor", D.float16: "torch.HalfTensor",
-               D.bfloat16: "torch.BFloat16Tensor", D.int64: "torch.LongTensor", D.int32: "torch.IntTensor",
-               D.int16: "torch.ShortTensor", D.int8: "torch.CharTensor", D.uint8: "torch.ByteTensor",
-               D.bool: "torch.BoolTensor", D.complex64: "torch.ComplexFloatTensor",
-               D.complex128: "torch.ComplexDoubleTensor"}
+def _type_name(d: D.dtype) -> str:
+    """torch's legacy tensor type name of a dtype: ``torch.FloatTensor``."""
+    return f"torch.{D.SCALAR_TYPE_NAME[d.name]}Tensor"
 
 
 def _rebuild_from_numpy(a, requires_grad):
-    t = Tensor._make(jax.device_put(a))
+    t = Tensor._from_host(a)
     t._requires_grad = requires_grad
     return t
 
@@ -486,8 +524,13 @@ def _wrap_dim(dim, ndim):
 
 
 def _parse_to(*args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+    flags = [a for a in args if isinstance(a, bool)]  # positional (non_blocking, copy)
+    if len(flags) > 1:
+        copy = flags[1]
     for a in args:
-        if isinstance(a, D.dtype):
+        if isinstance(a, bool):
+            pass
+        elif isinstance(a, D.dtype):
             dtype = a
         elif isinstance(a, Tensor):
             dtype, device = a.dtype, a.device

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import ptjax
+from _ops_harness import assert_same_value, to_numpy
 
 try:
     import torch
@@ -36,12 +37,6 @@ def _convert(v, lib, grads, tag):
     return v
 
 
-def to_np(t):
-    if isinstance(t, ptjax.Tensor):
-        return np.asarray(t.detach().numpy())
-    return t.detach().numpy()
-
-
 def run_both(pfn, tfn, *args, grad=True, **kwargs):
     """(ptjax result, torch result, ptjax grads, torch grads)."""
     out = {}
@@ -55,10 +50,8 @@ def run_both(pfn, tfn, *args, grad=True, **kwargs):
 
 
 def assert_close(p, t, rtol=1e-5, atol=1e-6, what=""):
-    pa, ta = to_np(p), to_np(t)
-    assert pa.shape == ta.shape, f"{what} shape {pa.shape} != {ta.shape}"
-    assert str(pa.dtype) == str(ta.dtype), f"{what} dtype {pa.dtype} != {ta.dtype}"
-    np.testing.assert_allclose(pa, ta, rtol=rtol, atol=atol, err_msg=what)
+    """ptjax's ``p`` against torch's ``t``: same dtype and shape, close values (the nn tests' tolerances)."""
+    assert_same_value(t, p, rtol, atol, what)
 
 
 def compare(pfn, tfn, *args, grad=True, rtol=1e-5, atol=1e-6, seed=0, **kwargs):
@@ -66,12 +59,12 @@ def compare(pfn, tfn, *args, grad=True, rtol=1e-5, atol=1e-6, seed=0, **kwargs):
     p, t, pg, tg = run_both(pfn, tfn, *args, grad=grad, **kwargs)
     assert_close(p, t, rtol, atol, "value")
     if grad and tg and t.requires_grad:
-        g = np.random.default_rng(seed).standard_normal(tuple(t.shape)).astype(to_np(t).dtype)
+        g = np.random.default_rng(seed).standard_normal(tuple(t.shape)).astype(to_numpy(t).dtype)
         t.backward(torch.tensor(g))
         p.backward(ptjax.tensor(g))
         for (name, pt), (_, tt) in zip(pg, tg):
             if tt.grad is None:
-                assert pt.grad is None or np.allclose(to_np(pt.grad), 0), f"grad of {name}"
+                assert pt.grad is None or np.allclose(to_numpy(pt.grad), 0), f"grad of {name}"
                 continue
             assert pt.grad is not None, f"no grad for {name}"
             assert_close(pt.grad, tt.grad, rtol, atol, f"grad of {name}")

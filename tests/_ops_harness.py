@@ -6,10 +6,8 @@ are). ``TL([...])`` marks a list of arrays that becomes a list of tensors (``cat
 """
 from __future__ import annotations
 
-import contextlib
 import math
 
-import jax
 import numpy as np
 
 import ptjax
@@ -20,19 +18,6 @@ except ImportError:  # pragma: no cover
     torch = None
 
 RTOL, ATOL = 1e-4, 1e-5
-
-
-@contextlib.contextmanager
-def fast_compiles():
-    """XLA's backend optimizations off while these tests compile their ~1300 tiny kernels (about a third less
-    compile time; the values are unchanged at the tolerances used), then restored. Each test module wraps
-    itself in it with an autouse module fixture, so other test modules compile as usual."""
-    old = jax.config.read("jax_disable_most_optimizations")
-    jax.config.update("jax_disable_most_optimizations", True)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_disable_most_optimizations", old)
 
 
 class TL(list):

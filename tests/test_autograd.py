@@ -267,7 +267,7 @@ def test_repr_with_grad():
 
 
 def test_steady_training_loop_compiles_nothing_and_frees_arrays():
-    from ptjax._ops.registry import STATS
+    from ptjax._stats import STATS
     w = ptjax.randn(8, 4, requires_grad=True)
     x = ptjax.randn(16, 8)
 
@@ -301,7 +301,7 @@ def test_graph_freed_when_output_dropped():
 
 
 def test_varying_depth_compiles_at_most_once_per_depth():
-    from ptjax._ops.registry import STATS
+    from ptjax._stats import STATS
     w = ptjax.randn(6, 6, requires_grad=True)
     x = ptjax.randn(3, 6)
     rs = np.random.default_rng(1)
@@ -312,3 +312,13 @@ def test_varying_depth_compiles_at_most_once_per_depth():
             h = (h @ w).sin()
         h.sum().backward()
     assert STATS["fused_compiles"] - before <= 4
+
+
+def test_kernel_compiles_are_counted():
+    from ptjax._stats import STATS
+    x = ptjax.randn(3, 7, 5)  # a shape no other test uses: logsumexp's kernel compiles once for it
+    before = STATS["kernel_compiles"]
+    ptjax.logsumexp(x, 1)
+    assert STATS["kernel_compiles"] == before + 1
+    ptjax.logsumexp(x, 1)
+    assert STATS["kernel_compiles"] == before + 1

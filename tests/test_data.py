@@ -7,6 +7,9 @@ import collections
 import gc
 import math
 import os
+import re
+import subprocess
+import sys
 import signal
 import time
 import warnings
@@ -38,8 +41,8 @@ def deadline():
 def plain(x):
     """A comparable description of a (ptjax or torch) batch structure."""
     if hasattr(x, "dtype") and hasattr(x, "shape") and type(x).__module__.split(".")[0] in ("ptjax", "torch"):
-        return ("tensor", str(x.dtype).split(".")[-1], tuple(x.shape), np.asarray(x.detach().cpu().numpy()
-                                                                                   if hasattr(x, "cpu") else x).tolist())
+        values = np.asarray(x.detach().cpu().numpy() if hasattr(x, "cpu") else x).tolist()
+        return ("tensor", str(x.dtype).split(".")[-1], tuple(x.shape), values)
     if isinstance(x, np.ndarray):
         return ("ndarray", str(x.dtype), x.shape, x.tolist())
     if isinstance(x, dict):
@@ -178,6 +181,33 @@ class WideDataset(Dataset):
         return np.full((64, 64), i, np.float32), i
 
 
+class MnistLike(Dataset):
+    """uint8 images through ToTensor + Normalize, integer targets (the MNIST example's samples)."""
+
+    def __init__(self, images):
+        from ptjax.vision import transforms
+        self.images = images
+        self.transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return self.transform(self.images[i]), i % 3
+
+
+class TorchMnistLike(MnistLike):
+    """The same samples with torch ops (torchvision's ToTensor + Normalize)."""
+
+    def __init__(self, images):
+        self.images = images
+
+    def __getitem__(self, i):
+        import torch
+        x = torch.from_numpy(self.images[i][None].copy()).float().div(255)
+        return x.sub_(torch.tensor([0.1307])[:, None, None]).div_(torch.tensor([0.3081])[:, None, None]), i % 3
+
+
 def tensor_ds(n=10):
     return TensorDataset(ptjax.arange(n * 2).reshape(n, 2).float(), ptjax.arange(n))
 
@@ -308,7 +338,8 @@ def test_sampler_errors_match_torch():
         assert error_of(lambda: case(ours)) == error_of(lambda: case(tu))
     for s in [lambda m: m.SequentialSampler(range(7)), lambda m: m.RandomSampler(range(10), num_samples=13),
               lambda m: m.BatchSampler(range(10), 4, False), lambda m: m.BatchSampler(range(10), 4, True),
-              lambda m: m.WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 50), lambda m: m.SubsetRandomSampler(list(range(10)))]:
+              lambda m: m.WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 50),
+              lambda m: m.SubsetRandomSampler(list(range(10)))]:
         assert len(s(ours)) == len(s(tu))
         assert len(list(s(ours))) == len(list(s(tu)))
 
@@ -530,15 +561,46 @@ def test_worker_info_and_pin_memory():
     assert repr(info) == "WorkerInfo(id=1, num_workers=2, seed=7, dataset=None)"
     with pytest.raises(RuntimeError, match="Cannot assign attributes to WorkerInfo objects"):
         info.id = 3
-    dl = DataLoader(tensor_ds(4), batch_size=2, pin_memory=True, pin_memory_device="cuda")
-    assert [b[1].tolist() for b in dl] == [[0, 1], [2, 3]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no accelerator (see below)
+        assert [b[1].tolist() for b in DataLoader(tensor_ds(4), batch_size=2, pin_memory=True)] == [[0, 1], [2, 3]]
+
+
+def test_pin_memory_and_non_blocking_match_torch():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available() or ptjax.cuda.is_available():
+        pytest.skip("compares the CPU-only behaviour")
+    for m in (ptjax, torch):
+        with pytest.warns(UserWarning) as record:
+            list(m.utils.data.DataLoader(list(range(4)), pin_memory=True))
+        m.messages = [str(w.message) for w in record]
+    assert ptjax.messages == torch.messages
+    assert error_of(lambda: ptjax.ones(2).pin_memory()) == error_of(lambda: torch.ones(2).pin_memory())
+    assert error_of(lambda: ptjax.ones(2).cuda(non_blocking=True)) == \
+        error_of(lambda: torch.ones(2).cuda(non_blocking=True))
+    t = ptjax.ones(2)
+    assert not t.is_pinned() and t.to("cpu", non_blocking=True) is t
+    assert t.to(ptjax.float64, True, True).dtype == ptjax.float64  # positional non_blocking, copy
+    assert t.to("cpu", ptjax.float32, False, True) is not t      # copy=True copies
+
+
+def test_host_tensor_batches_match_torch():
+    """ToTensor + Normalize samples collate with NumPy into a batch that is still on the host (one transfer at
+    its first op); the values are what torch's DataLoader gives for the same work."""
+    torch = pytest.importorskip("torch")
+    images = np.random.default_rng(0).integers(0, 256, (10, 5, 5), dtype=np.uint8)
+    batches = list(DataLoader(MnistLike(images), batch_size=4))
+    ref = list(torch.utils.data.DataLoader(TorchMnistLike(images), batch_size=4))
+    assert all(isinstance(x._data, np.ndarray) and isinstance(y._data, np.ndarray) for x, y in batches)
+    assert [plain(b) for b in batches] == [plain(b) for b in ref]
 
 
 # ---- DataLoader: worker processes -------------------------------------------------------------------------------
 
 def test_workers_same_batches_as_single_process(deadline):
+    images = np.random.default_rng(0).integers(0, 256, (9, 4, 4), dtype=np.uint8)
     for ds, kw in [(tensor_ds(23), dict(batch_size=5)), (SquareDataset(11), dict(batch_size=3, drop_last=True)),
-                   (WideDataset(), dict(batch_size=10))]:
+                   (WideDataset(), dict(batch_size=10)), (MnistLike(images), dict(batch_size=4))]:
         single = [plain(b) for b in DataLoader(ds, **kw)]
         multi = [plain(b) for b in DataLoader(ds, num_workers=2, **kw)]
         assert multi == single
@@ -609,7 +671,8 @@ def test_worker_exception_surfaces_with_traceback(deadline):
         for _ in DataLoader(RaisingDataset(), batch_size=2, num_workers=2):
             pass
     msg = str(info.value)
-    assert msg.startswith("Caught ValueError in DataLoader worker process 0.\nOriginal Traceback (most recent call last):")
+    assert msg.startswith("Caught ValueError in DataLoader worker process 0.\n"
+                          "Original Traceback (most recent call last):")
     assert "bad index 5" in msg and "in __getitem__" in msg and 'raise ValueError(f"bad index {i}")' in msg
     with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker process"):
         next(iter(DataLoader(KeyErrorDataset(), num_workers=1)))
@@ -623,9 +686,10 @@ def test_worker_killed_raises(deadline):
     it = iter(DataLoader(SuicideDataset(kill_at=2), batch_size=1, num_workers=2))
     next(it)
     time.sleep(1.0)
-    with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid \d+\) is killed by signal: Killed"):
+    with pytest.raises(RuntimeError, match=r"^DataLoader worker \(pid\(s\) \d+\) exited unexpectedly$") as info:
         for _ in it:
             pass
+    assert re.fullmatch(r"DataLoader worker \(pid \d+\) is killed by signal: Killed. ", str(info.value.__cause__))
     assert time.time() - t0 < 15
 
 
@@ -657,3 +721,68 @@ def test_fork_context_numpy_dataset(deadline):
         out = [plain(b) for b in DataLoader(NumpyOnlyDataset(), batch_size=4, num_workers=2,
                                             multiprocessing_context="fork")]
     assert out == [plain(b) for b in DataLoader(NumpyOnlyDataset(), batch_size=4)]
+
+
+# ---- scripts without a main guard (subprocesses: the real entry points) ----------------------------------------
+
+UNGUARDED_SCRIPT = """
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class Squares(Dataset):  # defined in the script, which has no main guard
+    def __len__(self):
+        return 10
+
+    def __getitem__(self, i):
+        import torch.nn.functional as F  # imported in the worker
+        return torch.tensor([i, i * i]), F.relu(torch.tensor(float(i - 3)))
+
+
+class Failing(Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        raise ValueError(f"bad sample {i}")
+
+
+seen = [batch for batch in DataLoader(Squares(), batch_size=4, num_workers=2)]
+print([[t.tolist() for t in batch] for batch in seen], all(isinstance(t, torch.Tensor) for b in seen for t in b))
+stack = DataLoader(Squares(), batch_size=3, num_workers=2, worker_init_fn=lambda worker_id: None,
+                   collate_fn=lambda b: torch.stack([x for x, _ in b]).sum(0))
+print([t.tolist() for t in stack])
+try:
+    list(DataLoader(Failing(), batch_size=2, num_workers=2))
+except ValueError as e:
+    print(str(e).splitlines()[:2])
+"""
+
+
+def test_unguarded_script_with_workers_runs_as_under_torch(tmp_path):
+    """torch on Linux forks its workers, so a script creating a multi-process DataLoader at module level works;
+    so must it under ``python -m ptjax`` (torch installed beside it: the workers must still get ptjax) and with
+    ``import ptjax as torch``. A worker's exception surfaces with torch's message; nothing hangs."""
+    pytest.importorskip("torch")
+    as_torch = tmp_path / "as_torch.py"
+    as_torch.write_text(UNGUARDED_SCRIPT)
+    as_ptjax = tmp_path / "as_ptjax.py"
+    as_ptjax.write_text(UNGUARDED_SCRIPT.replace("torch", "ptjax"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [os.path.dirname(os.path.dirname(
+        ptjax.__file__)), os.environ.get("PYTHONPATH")])))
+    runs = {name: subprocess.Popen([sys.executable, *args], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+            for name, args in [("torch", [str(as_torch)]), ("python -m ptjax", ["-m", "ptjax", str(as_torch)]),
+                               ("import ptjax as torch", [str(as_ptjax)])]}
+    out = {}
+    try:
+        for name, p in runs.items():
+            stdout, stderr = p.communicate(timeout=120)
+            assert p.returncode == 0, f"{name}:\n{stderr[-3000:]}"
+            out[name] = stdout
+    finally:
+        for p in runs.values():
+            p.kill()
+    assert "Caught ValueError in DataLoader worker process 0." in out["torch"]
+    assert out["python -m ptjax"] == out["torch"]
+    assert out["import ptjax as torch"] == out["torch"]

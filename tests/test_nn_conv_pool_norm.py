@@ -1,5 +1,5 @@
-"""Differential tests (against torch) of ptjax's convolution, pooling, normalization and resampling: the
-functionals of ``ptjax/nn/_functional_conv.py`` and the modules of ``conv.py``, ``pooling.py``, ``normalization.py``.
+"""Differential tests (against torch) of ptjax's convolution, pooling, normalization and resampling: their
+functionals (``ptjax.nn.functional``) and the modules of ``conv.py``, ``pooling.py``, ``normalization.py``.
 
 Values and the gradients of every floating input are compared (backward of ``sum(out * g)`` for a fixed ``g``).
 """
@@ -10,17 +10,13 @@ torch = pytest.importorskip("torch")
 import torch.nn.functional as TF  # noqa: E402
 
 import ptjax  # noqa: E402
-from ptjax.nn import _functional_conv as PF  # noqa: E402
-from _nn_helpers import to_np  # noqa: E402
-from _ops_harness import fast_compiles  # noqa: E402
+from ptjax.nn import functional as PF  # noqa: E402
+from _ops_harness import to_numpy  # noqa: E402
 
 RNG = np.random.default_rng(1234)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _fast_compiles():
-    with fast_compiles():
-        yield
+pytestmark = pytest.mark.usefixtures("fast_compiles")
 
 
 def rand(*shape, dtype=np.float64):
@@ -28,7 +24,7 @@ def rand(*shape, dtype=np.float64):
 
 
 def close(p, t, rtol, atol, what):
-    pa, ta = to_np(p), to_np(t)
+    pa, ta = to_numpy(p), to_numpy(t)
     assert pa.shape == ta.shape, f"{what}: shape {pa.shape} != {ta.shape}"
     assert str(pa.dtype) == str(ta.dtype), f"{what}: dtype {pa.dtype} != {ta.dtype}"
     np.testing.assert_allclose(pa, ta, rtol=rtol, atol=atol, err_msg=what)
@@ -46,7 +42,7 @@ def compare(pfn, tfn, args, kwargs=None, grad=(), rtol=1e-7, atol=1e-9, out_inde
         close(a, b, rtol, atol, f"output {j}")
     if grad:
         pf, tf = pos[0 if out_index is None else out_index], tos[0 if out_index is None else out_index]
-        g = RNG.standard_normal(tuple(tf.shape)).astype(to_np(tf).dtype)
+        g = RNG.standard_normal(tuple(tf.shape)).astype(to_numpy(tf).dtype)
         tf.backward(torch.tensor(g))
         pf.backward(ptjax.tensor(g))
         for i in grad:
@@ -84,8 +80,8 @@ def test_conv1d(kw):
 
 @pytest.mark.parametrize("kw", [dict(stride=(1, 2, 2), padding=1, groups=2)], ids=str)
 def test_conv3d(kw):
-    compare(PF.conv3d, TF.conv3d, [rand(2, 4, 5, 6, 5), rand(3 * kw.get("groups", 1), 4 // kw.get("groups", 1), 3, 2, 3),
-                                   rand(3 * kw.get("groups", 1))], kw, grad=(0, 1, 2))
+    g = kw.get("groups", 1)
+    compare(PF.conv3d, TF.conv3d, [rand(2, 4, 5, 6, 5), rand(3 * g, 4 // g, 3, 2, 3), rand(3 * g)], kw, grad=(0, 1, 2))
 
 
 @pytest.mark.parametrize("kw", [dict(stride=(2, 2), padding=(1, 1), output_padding=(1, 1), dilation=(1, 1)),
@@ -215,8 +211,8 @@ def test_batch_norm_functional(shape, affine):
 
 
 def test_batch_norm_no_running_stats_and_errors():
-    compare(lambda x: PF.batch_norm(x, None, None, training=True), lambda x: TF.batch_norm(x, None, None, training=True),
-            [rand(4, 3, 5)], grad=(0,))
+    compare(lambda x: PF.batch_norm(x, None, None, training=True),
+            lambda x: TF.batch_norm(x, None, None, training=True), [rand(4, 3, 5)], grad=(0,))
     with pytest.raises(ValueError):
         PF.batch_norm(ptjax.tensor(rand(1, 3)), ptjax.zeros(3, dtype=ptjax.float64), ptjax.ones(3, dtype=ptjax.float64),
                       training=True)
@@ -242,8 +238,8 @@ def test_instance_norm_and_local_response_norm():
     compare(PF.instance_norm, TF.instance_norm, [rand(2, 3, 4, 5), None, None, rand(3), rand(3)], grad=(0, 3, 4))
     rm, rv = rand(3), np.abs(rand(3)) + 0.5
     prm, prv, trm, trv = ptjax.tensor(rm), ptjax.tensor(rv), torch.tensor(rm), torch.tensor(rv)
-    compare(lambda x: PF.instance_norm(x, prm, prv, momentum=0.2), lambda x: TF.instance_norm(x, trm, trv, momentum=0.2),
-            [rand(2, 3, 7)], grad=(0,))
+    compare(lambda x: PF.instance_norm(x, prm, prv, momentum=0.2),
+            lambda x: TF.instance_norm(x, trm, trv, momentum=0.2), [rand(2, 3, 7)], grad=(0,))
     close(prm, trm, 1e-7, 1e-9, "running_mean")
     close(prv, trv, 1e-7, 1e-9, "running_var")
     compare(lambda x: PF.instance_norm(x, prm, prv, use_input_stats=False),
@@ -304,7 +300,7 @@ def test_interpolate_1d_3d(kw):
 def test_unfold_fold(kw):
     x = rand(2, 3, 6, 7)
     pu, tu = compare(PF.unfold, TF.unfold, [x], kw, grad=(0,))
-    cols = to_np(tu)
+    cols = to_numpy(tu)
     compare(PF.fold, TF.fold, [cols, (6, 7)], kw, grad=(0,))
     if "dilation" in kw:
         compare(PF.fold, TF.fold, [cols[0], (6, 7)], kw, grad=(0,))
@@ -481,7 +477,8 @@ def test_mnist_cnn_block_float32():
     # torch's init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias
     w, b = pms[2].weight.detach().numpy(), pms[2].bias.detach().numpy()
     bound = 1 / np.sqrt(32 * 9)
-    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound and abs(w.std() - bound / np.sqrt(3)) < 0.05 * bound
+    assert 0.95 * bound < np.abs(w).max() <= bound
+    assert abs(w.std() - bound / np.sqrt(3)) < 0.05 * bound
     assert np.abs(b).max() <= bound and np.abs(b).max() > 0.5 * bound
     load_from_torch(pms, tms)
     x = rand(4, 1, 28, 28, dtype=np.float32)

@@ -9,7 +9,8 @@ import torch.nn.functional as TF  # noqa: E402
 
 import ptjax  # noqa: E402
 import ptjax.nn.functional as F  # noqa: E402
-from _nn_helpers import NoGrad, compare, same_error, to_np  # noqa: E402
+from _nn_helpers import NoGrad, compare, same_error  # noqa: E402
+from _ops_harness import to_numpy  # noqa: E402
 
 R = np.random.default_rng(0)
 
@@ -93,7 +94,7 @@ def test_activation_inplace(name, args):
     rp = getattr(F, name)(p, *args, inplace=True)
     rt = getattr(TF, name)(t, *args, inplace=True)
     assert rp is p and rt is t
-    np.testing.assert_allclose(to_np(p), to_np(t), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(p), to_numpy(t), rtol=1e-6, atol=1e-6)
 
 
 def test_inplace_underscore_forms():
@@ -102,7 +103,7 @@ def test_inplace_underscore_forms():
         p, t = ptjax.tensor(x), torch.tensor(x)
         getattr(F, name)(p)
         getattr(TF, name)(t)
-        np.testing.assert_allclose(to_np(p), to_np(t), rtol=1e-6, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(to_numpy(p), to_numpy(t), rtol=1e-6, atol=1e-6, err_msg=name)
 
 
 def test_glu_prelu():
@@ -120,7 +121,7 @@ def test_gelu_bad_approximate():
 
 def test_rrelu_training_slopes_in_range():
     x = -np.abs(randn(4, 8)) - 0.1
-    y = to_np(F.rrelu(ptjax.tensor(x), 0.1, 0.3, training=True))
+    y = to_numpy(F.rrelu(ptjax.tensor(x), 0.1, 0.3, training=True))
     slope = y / x
     assert slope.min() >= 0.1 - 1e-6 and slope.max() <= 0.3 + 1e-6 and slope.std() > 0.01
 
@@ -137,9 +138,9 @@ def test_softmax_dtype_and_methods():
     p = F.softmax(ptjax.tensor(x), dim=1, dtype=ptjax.float64)
     t = TF.softmax(torch.tensor(x), dim=1, dtype=torch.float64)
     assert p.dtype == ptjax.float64
-    np.testing.assert_allclose(to_np(p), to_np(t), rtol=1e-6)
-    np.testing.assert_allclose(to_np(ptjax.tensor(x).softmax(0)), to_np(torch.tensor(x).softmax(0)), rtol=1e-6)
-    np.testing.assert_allclose(to_np(ptjax.tensor(x).log_softmax(-1)), to_np(torch.tensor(x).log_softmax(-1)),
+    np.testing.assert_allclose(to_numpy(p), to_numpy(t), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(ptjax.tensor(x).softmax(0)), to_numpy(torch.tensor(x).softmax(0)), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(ptjax.tensor(x).log_softmax(-1)), to_numpy(torch.tensor(x).log_softmax(-1)),
                                rtol=1e-5)
     assert ptjax.tensor(x, requires_grad=True).log_softmax(1).grad_fn.name() == "LogSoftmaxBackward0"
 
@@ -154,7 +155,7 @@ def test_softmax_implicit_dim_warns(ndim):
         t = TF.softmax(torch.tensor(x))
     assert str(w[0].message) == ("Implicit dimension choice for softmax has been deprecated. Change the call to "
                                  "include dim=X as an argument.")
-    np.testing.assert_allclose(to_np(p), to_np(t), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(p), to_numpy(t), rtol=1e-6)
 
 
 def test_softmax_bad_dim():
@@ -166,41 +167,41 @@ def test_softmax_bad_dim():
 def test_dropout_statistics_and_grad():
     x = ptjax.ones(200, 100, requires_grad=True)
     y = F.dropout(x, p=0.3)
-    a = to_np(y)
+    a = to_numpy(y)
     frac = (a == 0).mean()
     assert abs(frac - 0.3) < 0.02
     np.testing.assert_allclose(a[a != 0], 1 / 0.7, rtol=1e-6)
     y.sum().backward()
-    np.testing.assert_allclose(to_np(x.grad), a, rtol=1e-6)  # d/dx (x * mask/(1-p)) with x = 1
+    np.testing.assert_allclose(to_numpy(x.grad), a, rtol=1e-6)  # d/dx (x * mask/(1-p)) with x = 1
     assert y.grad_fn.name() == "MulBackward0"
 
 
 def test_dropout_eval_p0_p1_inplace():
     x = ptjax.tensor(randn(10))
     assert F.dropout(x, 0.5, training=False) is x
-    np.testing.assert_array_equal(to_np(F.dropout(x, 0.0)), to_np(x))
-    np.testing.assert_array_equal(to_np(F.dropout(x, 1.0)), np.zeros(10, np.float32))
+    np.testing.assert_array_equal(to_numpy(F.dropout(x, 0.0)), to_numpy(x))
+    np.testing.assert_array_equal(to_numpy(F.dropout(x, 1.0)), np.zeros(10, np.float32))
     y = ptjax.ones(1000)
     assert F.dropout(y, 0.5, inplace=True) is y
-    assert 0.4 < (to_np(y) == 0).mean() < 0.6
+    assert 0.4 < (to_numpy(y) == 0).mean() < 0.6
     same_error(*both("dropout"), randn(3), p=1.5)
     same_error(*both("dropout"), randn(3), p=-0.1)
 
 
 def test_dropout_fresh_masks_and_seed():
     x = ptjax.ones(1000)
-    a, b = to_np(F.dropout(x)), to_np(F.dropout(x))
+    a, b = to_numpy(F.dropout(x)), to_numpy(F.dropout(x))
     assert (a != b).any()
     ptjax.manual_seed(3)
-    c = to_np(F.dropout(x))
+    c = to_numpy(F.dropout(x))
     ptjax.manual_seed(3)
-    np.testing.assert_array_equal(c, to_np(F.dropout(x)))
+    np.testing.assert_array_equal(c, to_numpy(F.dropout(x)))
 
 
 @pytest.mark.parametrize("name,shape", [("dropout1d", (8, 16, 5)), ("dropout2d", (8, 16, 4, 4)),
                                         ("dropout3d", (4, 16, 2, 3, 3)), ("dropout1d", (16, 5))])
 def test_feature_dropout_zeroes_whole_channels(name, shape):
-    y = to_np(getattr(F, name)(ptjax.ones(*shape), p=0.5))
+    y = to_numpy(getattr(F, name)(ptjax.ones(*shape), p=0.5))
     lead = 2 if len(shape) > 2 or name != "dropout1d" else 1
     per_channel = y.reshape(shape[:lead] + (-1,))
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
@@ -208,7 +209,7 @@ def test_feature_dropout_zeroes_whole_channels(name, shape):
 
 
 def test_alpha_dropout_keeps_statistics():
-    y = to_np(F.alpha_dropout(ptjax.randn(200000), 0.2, training=True))
+    y = to_numpy(F.alpha_dropout(ptjax.randn(200000), 0.2, training=True))
     assert abs(y.mean()) < 0.02 and abs(y.std() - 1) < 0.02
 
 
@@ -227,8 +228,8 @@ def test_embedding_max_norm_renorms_weight_in_place():
     pw, tw = ptjax.tensor(w), torch.tensor(w)
     p = F.embedding(ptjax.tensor(idx), pw, max_norm=1.0)
     t = TF.embedding(torch.tensor(idx), tw, max_norm=1.0)
-    np.testing.assert_allclose(to_np(p), to_np(t), rtol=1e-5)
-    np.testing.assert_allclose(to_np(pw), to_np(tw), rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(p), to_numpy(t), rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(pw), to_numpy(tw), rtol=1e-5)
 
 
 def test_embedding_errors():
@@ -241,7 +242,7 @@ def test_one_hot():
     for n in (-1, 5):
         p, t = F.one_hot(ptjax.tensor(idx), n), TF.one_hot(torch.tensor(idx), n)
         assert p.dtype == ptjax.int64
-        np.testing.assert_array_equal(to_np(p), to_np(t))
+        np.testing.assert_array_equal(to_numpy(p), to_numpy(t))
     same_error(*both("one_hot"), np.array([1, 2, 5]), 3)
     same_error(*both("one_hot"), np.array([1, 2, -1]), 3)
     same_error(*both("one_hot"), np.array([1.0, 2.0], np.float32), 3)

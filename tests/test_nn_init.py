@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 import ptjax  # noqa: E402
 import ptjax.nn as pnn  # noqa: E402
 from ptjax.nn import init  # noqa: E402
-from _nn_helpers import to_np  # noqa: E402
+from _ops_harness import to_numpy  # noqa: E402
 
 tinit = torch.nn.init
 
@@ -42,7 +42,7 @@ N = (200, 300)  # 60000 draws: sample statistics within a few percent
 
 
 def stats(t):
-    a = to_np(t).astype(np.float64)
+    a = to_numpy(t).astype(np.float64)
     return a.min(), a.max(), a.mean(), a.std()
 
 
@@ -51,8 +51,8 @@ def test_uniform_normal_constant():
     assert -2 <= lo < -1.99 and 2.99 < hi <= 3 and abs(mean - 0.5) < 0.03 and abs(std - 5 / math.sqrt(12)) < 0.02
     _, _, mean, std = stats(init.normal_(ptjax.empty(*N), 1.0, 2.0))
     assert abs(mean - 1) < 0.03 and abs(std - 2) < 0.03
-    assert (to_np(init.constant_(ptjax.empty(3, 2), 0.5)) == 0.5).all()
-    assert (to_np(init.ones_(ptjax.empty(3))) == 1).all() and (to_np(init.zeros_(ptjax.ones(3))) == 0).all()
+    assert (to_numpy(init.constant_(ptjax.empty(3, 2), 0.5)) == 0.5).all()
+    assert (to_numpy(init.ones_(ptjax.empty(3))) == 1).all() and (to_numpy(init.zeros_(ptjax.ones(3))) == 0).all()
 
 
 @pytest.mark.parametrize("kind", ["uniform", "normal"])
@@ -93,26 +93,27 @@ def test_trunc_normal():
 
 def test_orthogonal_eye_dirac():
     for shape in [(6, 4), (4, 6), (3, 2, 2)]:
-        q = to_np(init.orthogonal_(ptjax.empty(*shape), gain=1.5)).reshape(shape[0], -1)
+        q = to_numpy(init.orthogonal_(ptjax.empty(*shape), gain=1.5)).reshape(shape[0], -1)
         if q.shape[0] <= q.shape[1]:
             np.testing.assert_allclose(q @ q.T, 2.25 * np.eye(q.shape[0]), atol=1e-5)
         else:
             np.testing.assert_allclose(q.T @ q, 2.25 * np.eye(q.shape[1]), atol=1e-5)
-    np.testing.assert_array_equal(to_np(init.eye_(ptjax.empty(3, 5))), np.eye(3, 5))
+    np.testing.assert_array_equal(to_numpy(init.eye_(ptjax.empty(3, 5))), np.eye(3, 5))
     for shape, groups in [((4, 4, 3), 1), ((6, 3, 3, 3), 2), ((2, 2, 3, 3, 3), 1)]:
         a = init.dirac_(ptjax.empty(*shape), groups)
         b = tinit.dirac_(torch.empty(*shape), groups)
-        np.testing.assert_array_equal(to_np(a), b.numpy())
+        np.testing.assert_array_equal(to_numpy(a), b.numpy())
     for fn, args, msg in [(init.eye_, (ptjax.empty(3),), "Only tensors with 2 dimensions are supported"),
                           (init.dirac_, (ptjax.empty(3, 3),), "Only tensors with 3, 4, or 5 dimensions are supported"),
                           (init.dirac_, (ptjax.empty(3, 3, 3), 2), "dim 0 must be divisible by groups"),
-                          (init.orthogonal_, (ptjax.empty(3),), "Only tensors with 2 or more dimensions are supported")]:
+                          (init.orthogonal_, (ptjax.empty(3),),
+                           "Only tensors with 2 or more dimensions are supported")]:
         with pytest.raises(ValueError, match=msg):
             fn(*args)
 
 
 def test_sparse_and_zero_element_warning():
-    t = to_np(init.sparse_(ptjax.empty(10, 6), 0.3))
+    t = to_numpy(init.sparse_(ptjax.empty(10, 6), 0.3))
     assert ((t == 0).sum(0) >= 3).all()
     with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
         init.kaiming_uniform_(ptjax.empty(0, 3))
@@ -127,9 +128,9 @@ def test_init_in_place_on_parameter_without_grad_record():
 
 def test_generator_reproducible():
     g = ptjax.Generator().manual_seed(7)
-    a = to_np(init.normal_(ptjax.empty(5), generator=g))
+    a = to_numpy(init.normal_(ptjax.empty(5), generator=g))
     g.manual_seed(7)
-    np.testing.assert_array_equal(a, to_np(init.normal_(ptjax.empty(5), generator=g)))
+    np.testing.assert_array_equal(a, to_numpy(init.normal_(ptjax.empty(5), generator=g)))
 
 
 @pytest.mark.parametrize("shape", [N, (300, 20, 3, 3)], ids=str)
@@ -145,7 +146,7 @@ def test_init_same_distribution_as_torch(fn, args, kwargs, shape):
     pt, tt = ptjax.empty(*shape), torch.empty(*shape)
     assert getattr(init, fn)(pt, *args, **kwargs) is pt
     assert getattr(tinit, fn)(tt, *args, **kwargs) is tt
-    a, b = to_np(pt), tt.numpy()
+    a, b = to_numpy(pt), tt.numpy()
     assert a.dtype == b.dtype and a.shape == b.shape
     if b.min() == b.max():
         np.testing.assert_array_equal(a, b)
@@ -173,7 +174,7 @@ def test_layer_default_init_distributions():
     emb = pnn.Embedding(300, 200)
     _, _, mean, s = stats(emb.weight)
     assert abs(mean) < 0.02 and abs(s - 1) < 0.02
-    assert to_np(pnn.PReLU(3).weight).tolist() == [0.25] * 3
+    assert to_numpy(pnn.PReLU(3).weight).tolist() == [0.25] * 3
     assert pnn.Linear(3, 2, dtype=ptjax.float64).weight.dtype == ptjax.float64
 
 
@@ -199,14 +200,14 @@ def test_clip_grad_norm(norm_type, max_norm):
     np.testing.assert_allclose(a.item(), b.item(), rtol=1e-5)
     assert pp[0].grad is pg  # scaled in place
     for p, t in zip(pp, tp):
-        np.testing.assert_allclose(to_np(p.grad), t.grad.numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(to_numpy(p.grad), t.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 def test_clip_grad_norm_edge_cases():
     assert pnn.utils.clip_grad_norm_([pnn.Parameter(ptjax.ones(2))], 1.0).item() == 0.0
     p = _grads(ptjax)
     total = pnn.utils.clip_grad_norm_(p[1], 0.1)  # a single tensor
-    assert abs(total.item() - float(np.linalg.norm(to_np(p[1].grad)) / min(1, 0.1 / (total.item() + 1e-6)))) < 1e-3
+    assert abs(total.item() - float(np.linalg.norm(to_numpy(p[1].grad)) / min(1, 0.1 / (total.item() + 1e-6)))) < 1e-3
     p = _grads(ptjax)
     p[0].grad = p[0].grad * float("nan")
     with pytest.raises(RuntimeError, match="The total norm of order 2.0 for gradients from `parameters` is "
@@ -226,22 +227,22 @@ def test_clip_grad_value_and_vectors():
     pnn.utils.clip_grad_value_(pp, 0.5)
     torch.nn.utils.clip_grad_value_(tp, 0.5)
     for p, t in zip(pp, tp):
-        np.testing.assert_array_equal(to_np(p.grad), t.grad.numpy())
+        np.testing.assert_array_equal(to_numpy(p.grad), t.grad.numpy())
     rng = np.random.default_rng(3)
     vals = [rng.standard_normal(s).astype(np.float32) for s in [(3, 4), (5,), (2, 2)]]
     pp = [pnn.Parameter(ptjax.tensor(v)) for v in vals]
     tp = [torch.nn.Parameter(torch.tensor(v)) for v in vals]
     pv, tv = pnn.utils.parameters_to_vector(pp), torch.nn.utils.parameters_to_vector(tp)
-    np.testing.assert_array_equal(to_np(pv), tv.detach().numpy())
+    np.testing.assert_array_equal(to_numpy(pv), tv.detach().numpy())
     pv.sum().backward()
-    assert (to_np(pp[0].grad) == 1).all()
+    assert (to_numpy(pp[0].grad) == 1).all()
     new = np.arange(21, dtype=np.float32)
     first = pp[0]
     pnn.utils.vector_to_parameters(ptjax.tensor(new), pp)
     torch.nn.utils.vector_to_parameters(torch.tensor(new), tp)
     assert pp[0] is first
     for p, t in zip(pp, tp):
-        np.testing.assert_array_equal(to_np(p), t.detach().numpy())
+        np.testing.assert_array_equal(to_numpy(p), t.detach().numpy())
     with pytest.raises(TypeError, match="expected torch.Tensor, but got: list"):
         pnn.utils.vector_to_parameters([1.0], pp)
 

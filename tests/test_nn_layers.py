@@ -10,7 +10,8 @@ tnn = torch.nn
 
 import ptjax  # noqa: E402
 import ptjax.nn as pnn  # noqa: E402
-from _nn_helpers import assert_close, to_np  # noqa: E402
+from _nn_helpers import assert_close  # noqa: E402
+from _ops_harness import to_numpy  # noqa: E402
 
 R = np.random.default_rng(1)
 
@@ -53,7 +54,7 @@ def check_layer(expr, inputs, grad_inputs=True, rtol=1e-5, atol=1e-5, eval_too=T
             tp = dict(t.named_parameters())
             for name, prm in p.named_parameters():
                 if tp[name].grad is None:
-                    assert prm.grad is None or not to_np(prm.grad).any(), name
+                    assert prm.grad is None or not to_numpy(prm.grad).any(), name
                 else:
                     assert_close(prm.grad, tp[name].grad, rtol, atol, f"{mode} grad of {name}")
         tb = dict(t.named_buffers())
@@ -116,17 +117,17 @@ def test_softmax_implicit_dim_module_warns():
 
 def test_inplace_activation_layer():
     x = ptjax.tensor(X)
-    assert pnn.ReLU(inplace=True)(x) is x and (to_np(x) >= 0).all()
+    assert pnn.ReLU(inplace=True)(x) is x and (to_numpy(x) >= 0).all()
 
 
 def test_rrelu_train_vs_eval():
     x = -np.abs(randn(4, 8)) - 0.1
     m = pnn.RReLU(0.1, 0.3)
-    slopes = to_np(m(ptjax.tensor(x))) / x
+    slopes = to_numpy(m(ptjax.tensor(x))) / x
     assert slopes.min() >= 0.1 - 1e-6 and slopes.max() <= 0.3 + 1e-6 and slopes.std() > 0
     m.eval()
     t = tnn.RReLU(0.1, 0.3).eval()
-    np.testing.assert_allclose(to_np(m(ptjax.tensor(x))), to_np(t(torch.tensor(x))), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(m(ptjax.tensor(x))), to_numpy(t(torch.tensor(x))), rtol=1e-6)
 
 
 @pytest.mark.parametrize("cls", ["Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"])
@@ -136,12 +137,12 @@ def test_dropout_layers_train_and_eval(cls):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         y = m(x)
-    a = to_np(y)
+    a = to_numpy(y)
     if cls != "AlphaDropout":
         assert 0.3 < (a == 0).mean() < 0.5
         np.testing.assert_allclose(np.unique(a), [0.0, 1 / 0.6], rtol=1e-6)
         y.sum().backward()
-        np.testing.assert_allclose(to_np(x.grad), a, rtol=1e-6)
+        np.testing.assert_allclose(to_numpy(x.grad), a, rtol=1e-6)
     m.eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -157,13 +158,13 @@ def test_embedding(kwargs):
 
 def test_embedding_padding_row_zero_and_from_pretrained():
     e = pnn.Embedding(4, 3, padding_idx=2)
-    assert not to_np(e.weight[2]).any() and to_np(e.weight).any()
+    assert not to_numpy(e.weight[2]).any() and to_numpy(e.weight).any()
     w = randn(4, 3)
     pe = pnn.Embedding.from_pretrained(ptjax.tensor(w))
     te = tnn.Embedding.from_pretrained(torch.tensor(w))
     assert not pe.weight.requires_grad and repr(pe) == repr(te)
     idx = np.array([3, 0], np.int64)
-    np.testing.assert_array_equal(to_np(pe(ptjax.tensor(idx))), to_np(te(torch.tensor(idx))))
+    np.testing.assert_array_equal(to_numpy(pe(ptjax.tensor(idx))), to_numpy(te(torch.tensor(idx))))
     assert pnn.Embedding.from_pretrained(ptjax.tensor(w), freeze=False).weight.requires_grad
     with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
         pnn.Embedding(3, 2, padding_idx=3)
@@ -190,7 +191,8 @@ W5 = R.uniform(0.2, 1.0, 5).astype(np.float32)
                                              R.dirichlet(np.ones(6), 4).astype(np.float32)]),
 ])
 def test_loss_layers(expr, inputs):
-    expr = expr.replace("W5", repr(W5.tolist())).replace("np.arange(1, 7, dtype=np.float32)", "[1., 2., 3., 4., 5., 6.]")
+    expr = expr.replace("W5", repr(W5.tolist()))
+    expr = expr.replace("np.arange(1, 7, dtype=np.float32)", "[1., 2., 3., 4., 5., 6.]")
     p, t = check_layer(expr, inputs, eval_too=False)
     assert list(p.state_dict()) == list(t.state_dict())
 
@@ -259,8 +261,8 @@ def test_dropout_modules_against_torch(cls, shape):
         xi = lib.tensor(np.abs(x) + 0.5, requires_grad=True)
         y = m(xi)
         y.sum().backward()
-        factor = to_np(y) / to_np(xi)
-        np.testing.assert_allclose(to_np(xi.grad), factor, rtol=1e-6, atol=1e-6)
+        factor = to_numpy(y) / to_numpy(xi)
+        np.testing.assert_allclose(to_numpy(xi.grad), factor, rtol=1e-6, atol=1e-6)
         per_unit = factor.reshape(shape[:2] + (-1,)) if cls == "Dropout2d" else factor.reshape(-1, 1)
         kept = np.isclose(per_unit, 1 / 0.6, rtol=1e-6)
         assert np.all(kept.all(-1) | (per_unit == 0).all(-1)), lib.__name__

@@ -2,7 +2,6 @@
 modes, conversion and copying."""
 import copy
 import pickle
-import warnings
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ tnn = torch.nn
 
 import ptjax  # noqa: E402
 import ptjax.nn as pnn  # noqa: E402
-from _nn_helpers import to_np  # noqa: E402
+from _ops_harness import to_numpy  # noqa: E402
 
 LIBS = {"torch": (torch, tnn), "ptjax": (ptjax, pnn)}
 
@@ -100,7 +99,7 @@ def test_registration_via_setattr():
     assert list(m._parameters) == ["w"] and list(m._modules) == ["sub"] and list(m._buffers) == ["b"]
     assert "w" not in m.__dict__ and m.plain == 5
     m.b = ptjax.ones(3)  # a tensor assigned over a buffer stays a buffer
-    assert to_np(m._buffers["b"]).sum() == 3
+    assert to_numpy(m._buffers["b"]).sum() == 3
     m.w = None
     assert m._parameters["w"] is None and m.w is None
     m.sub = None
@@ -125,7 +124,7 @@ def test_parameter_class():
     q = copy.deepcopy(p)
     assert type(q) is pnn.Parameter and q is not p and q.requires_grad
     r = pickle.loads(pickle.dumps(p))
-    assert type(r) is pnn.Parameter and to_np(r).tolist() == [1.0, 2.0]
+    assert type(r) is pnn.Parameter and to_numpy(r).tolist() == [1.0, 2.0]
 
 
 @pytest.mark.parametrize("case", range(12))
@@ -241,7 +240,7 @@ def test_load_state_dict_roundtrip_and_forward():
     p, t = both(make_net)
     copy_weights(t, p)
     x = np.random.default_rng(0).standard_normal((5, 10)).astype(np.float32)
-    np.testing.assert_allclose(to_np(p(ptjax.tensor(x))), to_np(t(torch.tensor(x))), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(p(ptjax.tensor(x))), to_numpy(t(torch.tensor(x))), rtol=1e-5, atol=1e-6)
     r = p.load_state_dict(p.state_dict())
     assert repr(r) == "<All keys matched successfully>" and r.missing_keys == [] and r.unexpected_keys == []
 
@@ -287,16 +286,16 @@ def test_load_state_dict_non_strict(case):
 
 def test_load_state_dict_changes_nothing_when_it_raises():
     p = make_net(ptjax, pnn)
-    before = {k: to_np(v).copy() for k, v in p.state_dict().items()}
+    before = {k: to_numpy(v).copy() for k, v in p.state_dict().items()}
     sd = {k: ptjax.full(tuple(v.shape), 7.0, dtype=v.dtype) for k, v in p.state_dict().items()}
     sd["head.0.weight"] = ptjax.zeros(9, 9)  # one bad entry among good ones
     with pytest.raises(RuntimeError, match="size mismatch for head.0.weight"):
         p.load_state_dict(sd)
     for k, v in p.state_dict().items():
-        np.testing.assert_array_equal(to_np(v), before[k])
+        np.testing.assert_array_equal(to_numpy(v), before[k])
     sd["head.0.weight"] = ptjax.full((3, 4), 7.0)
     p.load_state_dict(sd)
-    assert all((to_np(v) == 7).all() for v in p.state_dict().values())
+    assert all((to_numpy(v) == 7).all() for v in p.state_dict().values())
 
 
 @pytest.mark.parametrize("case", ["missing", "unexpected", "size", "all"])
@@ -304,12 +303,12 @@ def test_load_state_dict_strict_error_changes_nothing(case):
     """Missing, unexpected and mis-shaped keys among good ones (all 7s): raises torch's message listing every bad
     key (checked against torch in test_load_state_dict_errors_match_torch), and no tensor of the model changes."""
     p = make_net(ptjax, pnn)
-    before = {k: to_np(v).copy() for k, v in p.state_dict().items()}
+    before = {k: to_numpy(v).copy() for k, v in p.state_dict().items()}
     sd = {k: ptjax.full(tuple(v.shape), 7, dtype=v.dtype) for k, v in p.state_dict().items()}
     with pytest.raises(RuntimeError, match="Error\\(s\\) in loading state_dict for Net"):
         p.load_state_dict(_bad_state(ptjax, sd, case))
     for k, v in p.state_dict().items():
-        np.testing.assert_array_equal(to_np(v), before[k], err_msg=k)
+        np.testing.assert_array_equal(to_numpy(v), before[k], err_msg=k)
 
 
 def test_load_state_dict_keeps_identity_and_casts():
@@ -324,7 +323,7 @@ def test_load_state_dict_assign():
     sd = {k: v.clone() for k, v in p.state_dict().items()}
     p.load_state_dict(sd, assign=True)
     assert isinstance(p.fc1.weight, pnn.Parameter) and p.fc1.weight.requires_grad
-    assert to_np(p.fc1.weight).tolist() == to_np(sd["fc1.weight"]).tolist()
+    assert to_numpy(p.fc1.weight).tolist() == to_numpy(sd["fc1.weight"]).tolist()
 
 
 def test_load_state_dict_type_error():
@@ -337,7 +336,7 @@ def test_state_dict_through_torch_serialization_names(tmp_path):
     p, t = both(make_net)
     copy_weights(t, p)
     t2 = make_net(torch, tnn)
-    t2.load_state_dict({k: torch.tensor(to_np(v)) for k, v in p.state_dict().items()})
+    t2.load_state_dict({k: torch.tensor(to_numpy(v)) for k, v in p.state_dict().items()})
     for (k, a), (_, b) in zip(t.state_dict().items(), t2.state_dict().items()):
         assert torch.equal(a, b), k
 
@@ -428,7 +427,7 @@ def test_forward_hooks_match_torch():
         h1.remove()
         h2.remove()
         o2 = m(x)
-        outs[name] = (to_np(o1), to_np(o2))
+        outs[name] = (to_numpy(o1), to_numpy(o2))
     assert logs["ptjax"] == logs["torch"]
     for a, b in zip(outs["ptjax"], outs["torch"]):
         np.testing.assert_allclose(a, b, rtol=1e-6)
@@ -463,18 +462,18 @@ def test_full_backward_hooks_match_torch():
                 prm.copy_(lib.linspace(-1, 1, prm.numel()).reshape(prm.shape) * (i + 1))
 
         def hook(mod, gin, gout):
-            rec.append(("hook", [None if g is None else to_np(g).round(5).tolist() for g in gin],
-                        [to_np(g).round(5).tolist() for g in gout]))
+            rec.append(("hook", [None if g is None else to_numpy(g).round(5).tolist() for g in gin],
+                        [to_numpy(g).round(5).tolist() for g in gout]))
             return (gin[0] * 2,)
 
         def pre(mod, gout):
-            rec.append(("pre", [to_np(g).round(5).tolist() for g in gout]))
+            rec.append(("pre", [to_numpy(g).round(5).tolist() for g in gout]))
 
         m[1].register_full_backward_hook(hook)
         m[1].register_full_backward_pre_hook(pre)
         x = lib.tensor([[0.1, 0.2, 0.3]], requires_grad=True)
         m(x).sum().backward()
-        rec.append(("xgrad", to_np(x.grad).round(5).tolist()))
+        rec.append(("xgrad", to_numpy(x.grad).round(5).tolist()))
     assert res["ptjax"] == res["torch"]
 
 
@@ -512,7 +511,7 @@ def test_zero_grad_and_requires_grad():
     p(ptjax.ones(2, 3)).sum().backward()
     assert p[0].weight.grad is not None
     p.zero_grad(set_to_none=False)
-    assert to_np(p[0].weight.grad).sum() == 0 and p[0].weight.grad is not None
+    assert to_numpy(p[0].weight.grad).sum() == 0 and p[0].weight.grad is not None
     p.zero_grad()
     assert all(q.grad is None for q in p.parameters())
     p.requires_grad_(False)
@@ -550,14 +549,14 @@ def test_deepcopy_and_pickle():
     q = copy.deepcopy(p)
     assert q.a is q.b and q.c.weight is q.a.weight and q.seq[0] is q.a
     assert q.a.weight is not p.a.weight
-    np.testing.assert_array_equal(to_np(q.a.weight), to_np(p.a.weight))
+    np.testing.assert_array_equal(to_numpy(q.a.weight), to_numpy(p.a.weight))
     with ptjax.no_grad():
         q.a.weight.fill_(3.0)
-    assert not (to_np(p.a.weight) == 3).all()
+    assert not (to_numpy(p.a.weight) == 3).all()
     n = pnn.Sequential(pnn.Linear(10, 4), pnn.ReLU(), pnn.Dropout(), pnn.Linear(4, 2)).eval()
     x = ptjax.randn(2, 10)
     n2 = pickle.loads(pickle.dumps(n))
-    np.testing.assert_allclose(to_np(n2(x)), to_np(n(x)), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(n2(x)), to_numpy(n(x)), rtol=1e-6)
     assert isinstance(n2[0].weight, pnn.Parameter) and not n2.training
     n3 = copy.deepcopy(make_net(ptjax, pnn))
     assert n3(x).shape == (2, 2)

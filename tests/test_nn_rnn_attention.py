@@ -16,17 +16,13 @@ import torch.nn.functional as TF  # noqa: E402
 
 import ptjax  # noqa: E402
 import ptjax.nn as pnn  # noqa: E402
-from ptjax.nn import _functional_attention as PA  # noqa: E402
-from _nn_helpers import to_np  # noqa: E402
-from _ops_harness import fast_compiles  # noqa: E402
+from ptjax.nn import functional as PA  # noqa: E402
+from _ops_harness import to_numpy  # noqa: E402
 
 RNG = np.random.default_rng(4321)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _fast_compiles():
-    with fast_compiles():
-        yield
+pytestmark = pytest.mark.usefixtures("fast_compiles")
 
 
 def rand(*shape, dtype=np.float64):
@@ -34,7 +30,7 @@ def rand(*shape, dtype=np.float64):
 
 
 def close(p, t, rtol=1e-7, atol=1e-9, what=""):
-    pa, ta = to_np(p), to_np(t)
+    pa, ta = to_numpy(p), to_numpy(t)
     assert pa.shape == ta.shape, f"{what}: shape {pa.shape} != {ta.shape}"
     assert str(pa.dtype) == str(ta.dtype), f"{what}: dtype {pa.dtype} != {ta.dtype}"
     np.testing.assert_allclose(pa, ta, rtol=rtol, atol=atol, err_msg=what)
@@ -49,7 +45,7 @@ def flat(x):
 def backward_both(pouts, touts):
     pf, tf = flat(pouts), flat(touts)
     assert len(pf) == len(tf)
-    gs = [rand(*t.shape) .astype(to_np(t).dtype) for t in tf]
+    gs = [rand(*t.shape) .astype(to_numpy(t).dtype) for t in tf]
     ps = [(p, ptjax.tensor(g)) for p, t, g in zip(pf, tf, gs) if t.requires_grad]
     ts = [(t, torch.tensor(g)) for t, g in zip(tf, gs) if t.requires_grad]
     torch.autograd.backward([t for t, _ in ts], [g for _, g in ts])
@@ -104,7 +100,7 @@ def run_module(pm, tm, inputs, kwargs=None, grad=True, rtol=1e-7, atol=1e-9, mod
         pp = dict(pm.named_parameters())
         for k, v in tm.named_parameters():
             if v.grad is None:
-                assert pp[k].grad is None or not np.any(to_np(pp[k].grad)), k
+                assert pp[k].grad is None or not np.any(to_numpy(pp[k].grad)), k
             else:
                 close(pp[k].grad, v.grad, rtol, atol, f"{mode} grad of {k}")
     return po, to
@@ -158,8 +154,8 @@ def test_rnn_dropout_between_layers_train_only():
     x = ptjax.tensor(rand(5, 2, 3), requires_grad=True)
     pm.train()
     a, b = pm(x)[0], pm(x)[0]
-    assert not np.allclose(to_np(a), to_np(b))          # fresh masks each call
-    assert a.requires_grad and np.all(np.isfinite(to_np(a)))
+    assert not np.allclose(to_numpy(a), to_numpy(b))          # fresh masks each call
+    assert a.requires_grad and np.all(np.isfinite(to_numpy(a)))
     run_module(pm, tm, [rand(5, 2, 3)], mode="eval", grad=False)   # eval: no dropout, same kernel as torch's
 
 
@@ -225,9 +221,9 @@ def test_sdpa_fully_masked_rows_and_dropout():
     x = ptjax.tensor(q, requires_grad=True)
     a = PA.scaled_dot_product_attention(x, ptjax.tensor(k), ptjax.tensor(v), dropout_p=0.5)
     b = PA.scaled_dot_product_attention(x, ptjax.tensor(k), ptjax.tensor(v), dropout_p=0.5)
-    assert a.shape == (1, 3, 4) and not np.allclose(to_np(a), to_np(b))
+    assert a.shape == (1, 3, 4) and not np.allclose(to_numpy(a), to_numpy(b))
     a.sum().backward()
-    assert np.all(np.isfinite(to_np(x.grad)))
+    assert np.all(np.isfinite(to_numpy(x.grad)))
 
 
 # ---- MultiheadAttention --------------------------------------------------------------------------------------
@@ -291,9 +287,9 @@ def test_mha_dropout_and_is_causal_hint():
     pm = pnn.MultiheadAttention(8, 2, dropout=0.5, dtype=ptjax.float64)
     x = ptjax.tensor(rand(4, 3, 8))
     pm.train()
-    assert not np.allclose(to_np(pm(x, x, x)[0]), to_np(pm(x, x, x)[0]))
+    assert not np.allclose(to_numpy(pm(x, x, x)[0]), to_numpy(pm(x, x, x)[0]))
     pm.eval()
-    np.testing.assert_array_equal(to_np(pm(x, x, x)[0]), to_np(pm(x, x, x)[0]))
+    np.testing.assert_array_equal(to_numpy(pm(x, x, x)[0]), to_numpy(pm(x, x, x)[0]))
     with pytest.raises(RuntimeError):
         pm(x, x, x, is_causal=True)
 

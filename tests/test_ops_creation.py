@@ -9,13 +9,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import ptjax  # noqa: E402
-from _ops_harness import assert_same_error, assert_same_value, fast_compiles  # noqa: E402
+from _ops_harness import assert_same_error, assert_same_value  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _fast_compiles():
-    with fast_compiles():
-        yield
+pytestmark = pytest.mark.usefixtures("fast_compiles")
 
 
 def both(fn):
@@ -111,7 +108,8 @@ FACTORIES = [
     ("arange-int-float-dtype", lambda lib: lib.arange(0, 2.5, 0.5, dtype=lib.int64)),
     ("arange-0d-tensor", lambda lib: lib.arange(lib.tensor(3))),
     ("linspace", lambda lib: lib.linspace(0, 1, 5)), ("linspace-1", lambda lib: lib.linspace(-1, 1, 1)),
-    ("linspace-0", lambda lib: lib.linspace(0, 1, 0)), ("linspace-int", lambda lib: lib.linspace(0, 10, 5, dtype=lib.int64)),
+    ("linspace-0", lambda lib: lib.linspace(0, 1, 0)),
+    ("linspace-int", lambda lib: lib.linspace(0, 10, 5, dtype=lib.int64)),
     ("linspace-f64", lambda lib: lib.linspace(2, -2, 7, dtype=lib.float64)),
     ("logspace", lambda lib: lib.logspace(0, 2, 3)),
     ("eye", lambda lib: lib.eye(3)), ("eye-rect", lambda lib: lib.eye(2, 3)),

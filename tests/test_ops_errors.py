@@ -6,13 +6,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import ptjax  # noqa: E402
-from _ops_harness import assert_same_error, fast_compiles  # noqa: E402
+from _ops_harness import assert_same_error  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _fast_compiles():
-    with fast_compiles():
-        yield
+pytestmark = pytest.mark.usefixtures("fast_compiles")
 
 CASES = {
     "mm-shapes": lambda t: t.mm(t.ones(5, 10), t.ones(3, 2)),

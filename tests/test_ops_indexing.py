@@ -8,13 +8,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from _ops_harness import Gen, Sample, compare_call, compare_grad, fast_compiles  # noqa: E402
+from _ops_harness import Gen, Sample, compare_call, compare_grad  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _fast_compiles():
-    with fast_compiles():
-        yield
+pytestmark = pytest.mark.usefixtures("fast_compiles")
 
 g = Gen(1)
 X = g.f(3, 4, 5)
@@ -50,7 +47,8 @@ GET = {
     "slice-bool": (slice(None), np.array([True, False, True, True])), "true": True, "false": False,
     "ellipsis-tensor": (Ellipsis, T([4, 0])), "none-tensor": (None, T([1])),
     # errors
-    "oob": 3, "oob-neg": (0, -5), "oob-tensor": T([3]), "too-many": (0, 0, 0, 0), "float-tensor": T([0.0], dtype="float32"),
+    "oob": 3, "oob-neg": (0, -5), "oob-tensor": T([3]), "too-many": (0, 0, 0, 0),
+    "float-tensor": T([0.0], dtype="float32"),
     "bad-mask": np.array([True, False]), "zero-step": slice(None, None, 0), "float": 1.5,
 }
 

@@ -10,18 +10,14 @@ T = pytest.importorskip("torch")
 
 import ptjax as P  # noqa: E402
 import ptjax.optim as PO  # noqa: E402
+from _ops_harness import to_numpy  # noqa: E402
+from ptjax._stats import STATS  # noqa: E402
 from ptjax.optim import optimizer as _opt_mod  # noqa: E402
 
 RTOL, ATOL = 1e-5, 1e-6
 SHAPES = [(3, 4), (5,), (2, 3), ()]          # group 0: params 0, 1; group 1: params 2, 3 (3 is float64)
 DTYPES = [np.float32, np.float32, np.float32, np.float64]
 STEPS = 20
-
-
-def _np(t):
-    if isinstance(t, T.Tensor):
-        return t.detach().numpy()
-    return np.asarray(t.detach()._value)
 
 
 def _to_ptjax(obj):
@@ -48,7 +44,7 @@ def _groups(params, group1):
 
 def _assert_same(tp, pp, to, po, where):
     for i, (t, p) in enumerate(zip(tp, pp)):
-        np.testing.assert_allclose(_np(p), _np(t), rtol=RTOL, atol=ATOL, err_msg=f"{where}: param {i}")
+        np.testing.assert_allclose(to_numpy(p), to_numpy(t), rtol=RTOL, atol=ATOL, err_msg=f"{where}: param {i}")
     ts, ps = to.state_dict(), po.state_dict()
     assert ps["param_groups"] == ts["param_groups"], where
     assert list(ps["state"]) == list(ts["state"]), where
@@ -58,7 +54,7 @@ def _assert_same(tp, pp, to, po, where):
         for k, tv in tst.items():
             pv = pst[k]
             assert isinstance(pv, P.Tensor), (where, i, k)
-            a, b = _np(tv), _np(pv)
+            a, b = to_numpy(tv), to_numpy(pv)
             assert a.dtype == b.dtype and a.shape == b.shape, (where, i, k, a.dtype, b.dtype, a.shape, b.shape)
             np.testing.assert_allclose(b, a, rtol=RTOL, atol=ATOL, err_msg=f"{where}: state[{i}][{k!r}]")
 
@@ -117,12 +113,12 @@ def test_lr_edit_does_not_recompile():
     for p in pp[:2]:
         p.grad = P.ones_like(p.detach())
     opt.step()
-    traces = _opt_mod._STATS["traces"]
+    traces = STATS["optimizer_traces"]
     for lr in (0.1, 0.02, 1e-4):
         opt.param_groups[0]["lr"] = lr
         opt.param_groups[0]["betas"] = (0.5, 0.9)
         opt.step()
-    assert _opt_mod._STATS["traces"] == traces
+    assert STATS["optimizer_traces"] == traces
 
 
 def test_one_jitted_call_per_group(monkeypatch):
@@ -176,9 +172,9 @@ def test_load_torch_state_dict_and_continue(idx):
         po.step()
         _assert_same(tp, pp, to, po, f"step {k + 1}")
     # and the other way: ptjax's state dict loads into torch
-    to2 = getattr(T.optim, name)(_groups([T.tensor(_np(p), requires_grad=True) for p in pp], {}), **kw)
+    to2 = getattr(T.optim, name)(_groups([T.tensor(to_numpy(p), requires_grad=True) for p in pp], {}), **kw)
     sd = po.state_dict()
-    to2.load_state_dict({"state": {i: {k: T.tensor(_np(v)) for k, v in s.items()} for i, s in sd["state"].items()},
+    to2.load_state_dict({"state": {i: {k: T.tensor(to_numpy(v)) for k, v in s.items()} for i, s in sd["state"].items()},
                          "param_groups": sd["param_groups"]})
     assert to2.state_dict()["param_groups"] == sd["param_groups"]
 
@@ -223,9 +219,9 @@ def test_load_state_dict_casts_and_aliases():
     assert float(st["step"]) == 4.0
     # a state_dict() taken before a step sees the update (same tensors, updated in place, as in torch)
     held = opt.state_dict()["state"][0]["exp_avg"]
-    before = _np(held).copy()
+    before = to_numpy(held).copy()
     opt.step()
-    assert not np.array_equal(_np(held), before)
+    assert not np.array_equal(to_numpy(held), before)
 
 
 def _err(fn):
@@ -316,9 +312,9 @@ def test_zero_grad_and_closure():
     with P.no_grad():
         loss = opt.step(closure)
     assert float(loss) == 5.0
-    np.testing.assert_allclose(_np(p), [0.8, -1.6], rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(p), [0.8, -1.6], rtol=1e-6)
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(_np(p.grad), [0.0, 0.0])
+    np.testing.assert_array_equal(to_numpy(p.grad), [0.0, 0.0])
     opt.zero_grad()
     assert p.grad is None
 
@@ -340,7 +336,7 @@ def test_real_backward_training_matches_torch():
             loss = ((Xt @ w + b - yt) ** 2).mean()
             loss.backward()
             opt.step()
-        results.append((_np(w), _np(b)))
+        results.append((to_numpy(w), to_numpy(b)))
     np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5, atol=1e-6)
 
@@ -357,11 +353,11 @@ def test_complex_params_match_torch(name, kw):
         tz.grad, pz.grad = T.tensor(g), P.tensor(g)
         to.step()
         po.step()
-    np.testing.assert_allclose(_np(pz), _np(tz), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(to_numpy(pz), to_numpy(tz), rtol=RTOL, atol=ATOL)
     for k, v in to.state_dict()["state"][0].items():
-        pv = _np(po.state[pz][k])
-        assert pv.dtype == _np(v).dtype
-        np.testing.assert_allclose(pv, _np(v), rtol=RTOL, atol=ATOL)
+        pv = to_numpy(po.state[pz][k])
+        assert pv.dtype == to_numpy(v).dtype
+        np.testing.assert_allclose(pv, to_numpy(v), rtol=RTOL, atol=ATOL)
 
 
 def test_tensor_lr_and_param_names():
@@ -370,7 +366,7 @@ def test_tensor_lr_and_param_names():
     assert opt.param_groups[0]["param_names"] == ["w"]
     a.grad = P.tensor(np.ones(2, np.float32))
     opt.step()
-    np.testing.assert_allclose(_np(a), [0.5, 0.5])
+    np.testing.assert_allclose(to_numpy(a), [0.5, 0.5])
     assert opt.state_dict()["param_groups"][0]["param_names"] == ["w"]
     assert math.isclose(float(opt.param_groups[0]["lr"]), 0.5)
 
@@ -383,8 +379,8 @@ def test_step_hooks_and_no_recompile_for_tensor_hyperparameters():
     opt.register_step_post_hook(lambda o, args, kwargs: seen.append(("post", args)))
     a.grad = P.tensor(np.ones(2, np.float32))
     opt.step()
-    traces = _opt_mod._STATS["traces"]
+    traces = STATS["optimizer_traces"]
     h1.remove()
     opt.step()
     assert seen == [("pre", ()), ("post", ()), ("post", ())]
-    assert _opt_mod._STATS["traces"] == traces
+    assert STATS["optimizer_traces"] == traces

@@ -1,13 +1,12 @@
 """ptjax.save / ptjax.load against real torch checkpoints (both directions), and ptjax.utils.safetensors.
 
-The tensor side goes through a small backend: the real ``ptjax`` Tensor when the core exposes ``from_numpy`` /
-``as_strided``, otherwise a NumPy fake installed over the serialization adapters (so the format layer is tested
-either way).
+The tensor side goes through a small backend (``tt``): how a test makes, views and reads ptjax tensors.
 """
 import collections
 import io
 import os
 import pathlib
+import pickle
 import struct
 import subprocess
 import sys
@@ -17,9 +16,12 @@ import ml_dtypes
 import numpy as np
 import pytest
 
+import ptjax
 import ptjax.serialization as S
 import ptjax.utils.safetensors as ST
 from ptjax import _dtype
+from ptjax.serialization import _pickler, _zip
+from ptjax.serialization import map_location as ML
 
 DTYPES = ["float16", "float32", "float64", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "bool",
           "complex64", "complex128"]
@@ -29,94 +31,16 @@ DTYPES = ["float16", "float32", "float64", "bfloat16", "int8", "int16", "int32",
 # tensor backends
 # ---------------------------------------------------------------------------------------------------------------------
 
-def core_ready():
-    try:
-        import ptjax
-    except Exception:  # noqa: BLE001
-        return False
-    return all(hasattr(ptjax, n) for n in ("Tensor", "from_numpy"))
-
-
-class FakeTensor:
-    """Just enough of ptjax.Tensor for the serialization adapters: a root owns a flat NumPy storage, views keep
-    ``_base`` and (size, stride, offset)."""
-
-    def __init__(self, data=None, base=None, spec=None, requires_grad=False):
-        self._base = base
-        self._own = None if base is not None else np.asarray(data, order="C")
-        self._spec = spec
-        self.requires_grad = requires_grad
-        self.device = S._make_device("cpu")
-
-    def _storage(self):
-        r = self._base if self._base is not None else self
-        return r._own.reshape(-1)
-
-    def _values(self):
-        if self._base is None:
-            return self._own
-        size, stride, off = self._spec
-        st = self._storage()
-        return np.lib.stride_tricks.as_strided(st[off:], size, [s * st.itemsize for s in stride], writeable=False)
-
-    @property
-    def dtype(self):
-        return _dtype.from_numpy_dtype(self._values().dtype)
-
-    @property
-    def shape(self):
-        return tuple(self._values().shape)
-
-    def stride(self):
-        return S._contiguous_strides(self._own.shape) if self._base is None else self._spec[1]
-
-    def storage_offset(self):
-        return 0 if self._base is None else self._spec[2]
-
-    def numel(self):
-        return int(np.prod(self.shape))
-
-    def detach(self):
-        root = self._base if self._base is not None else self
-        return FakeTensor(base=root, spec=(self.shape, self.stride(), self.storage_offset()))
-
-    def numpy(self):
-        return np.array(self._values())
-
-    def requires_grad_(self, flag=True):
-        self.requires_grad = flag
-        return self
-
-    def conj_physical(self):
-        return FakeTensor(np.conj(self._values()))
-
-    def neg(self):
-        return FakeTensor(-self._values())
-
-
-class FakeParameter(FakeTensor):
-    def __init__(self, t, requires_grad=True):
-        super().__init__(t.numpy())
-        self.requires_grad = requires_grad
-
-
-def _fake_view(root, offset, size, stride):
-    r = root._base if root._base is not None else root
-    return FakeTensor(base=r, spec=(tuple(size), tuple(stride), offset))
-
-
 class Backend:
-    real = False
-    has_param = True
-
     def mk(self, a, requires_grad=False):
-        return FakeTensor(a, requires_grad=requires_grad)
+        t = ptjax.from_numpy(np.array(a, order="C"))
+        return t.requires_grad_(True) if requires_grad else t
 
     def view(self, t, offset, size, stride):
-        return S._make_view(t, offset, size, stride)
+        return ptjax.as_strided(t.detach(), size, stride, offset)
 
     def vals(self, t):
-        return np.asarray(t.numpy() if not t.requires_grad else t.detach().numpy(), order="C")
+        return np.asarray(t.detach().numpy(), order="C")
 
     def root(self, t):
         while t._base is not None:
@@ -124,61 +48,14 @@ class Backend:
         return t
 
     def param(self, t, requires_grad=True):
-        return FakeParameter(t, requires_grad)
+        return ptjax.nn.Parameter(t, requires_grad)
 
     def is_param(self, t):
-        return isinstance(t, FakeParameter)
-
-
-class RealBackend(Backend):
-    real = True
-
-    @property
-    def has_param(self):
-        try:
-            import ptjax.nn  # noqa: F401
-        except ImportError:
-            return False
-        return S._parameter_class() is not None
-
-    def mk(self, a, requires_grad=False):
-        import ptjax
-        t = ptjax.from_numpy(np.array(a, order="C"))
-        return t.requires_grad_(True) if requires_grad else t
-
-    def vals(self, t):
-        return np.asarray(t.detach().numpy(), order="C")
-
-    def param(self, t, requires_grad=True):
-        cls = S._parameter_class()
-        if cls is None:
-            try:
-                import ptjax.nn  # noqa: F401
-            except ImportError:
-                pytest.skip("ptjax.nn.Parameter not available yet")
-            cls = S._parameter_class()
-        if cls is None:
-            pytest.skip("ptjax.nn.Parameter not available yet")
-        return cls(t, requires_grad)
-
-    def is_param(self, t):
-        cls = S._parameter_class()
-        return cls is not None and isinstance(t, cls)
-
-
-def install_fake(monkeypatch):
-    monkeypatch.setattr(S, "_is_tensor", lambda o: isinstance(o, FakeTensor))
-    monkeypatch.setattr(S, "_parameter_class", lambda: FakeParameter)
-    monkeypatch.setattr(S, "_make_root", lambda flat, shape, loc: FakeTensor(flat.reshape(shape)))
-    monkeypatch.setattr(S, "_make_view", _fake_view)
-    monkeypatch.setattr(ST, "_tensor", lambda a, device: FakeTensor(a))
+        return isinstance(t, ptjax.nn.Parameter)
 
 
 @pytest.fixture
-def tt(monkeypatch):
-    if core_ready():
-        return RealBackend()
-    install_fake(monkeypatch)
+def tt():
     return Backend()
 
 
@@ -291,10 +168,10 @@ def test_torch_views_and_shared_storage(tt):
     assert len(set(roots.values())) == 1, "tensors sharing a storage in the file must alias after load"
     assert id(tt.root(out["other"])) not in roots.values()
     assert out["base"]._base is None, "a tensor covering its whole storage becomes the storage owner"
-    if tt.real:   # aliasing is live: a write through one is seen through the others, as in torch
-        out["base"][1, 3] = -1.0
-        assert tt.vals(out["t"])[3, 1] == -1.0 and tt.vals(out["slice"])[0, 1] == -1.0
-        assert tt.vals(out["row"])[3] == 15.0 and tt.vals(out["other"]).tolist() == [1.0, 1.0]
+    # aliasing is live: a write through one is seen through the others, as in torch
+    out["base"][1, 3] = -1.0
+    assert tt.vals(out["t"])[3, 1] == -1.0 and tt.vals(out["slice"])[0, 1] == -1.0
+    assert tt.vals(out["row"])[3] == 15.0 and tt.vals(out["other"]).tolist() == [1.0, 1.0]
 
 
 def test_torch_nested_containers_and_python_values(tt):
@@ -357,8 +234,7 @@ def test_torch_parameter_requires_grad_and_conj(tt):
     c = torch.tensor([1 + 2j, 3 - 1j], dtype=torch.complex64).conj()
     out = ptjax_load_bytes(torch_save_bytes({"p": p, "frozen": frozen, "rg": rg, "c": c}))
     assert out["p"].requires_grad and not out["frozen"].requires_grad
-    if tt.has_param:
-        assert tt.is_param(out["p"]) and tt.is_param(out["frozen"])
+    assert tt.is_param(out["p"]) and tt.is_param(out["frozen"])
     assert same_bits(tt.vals(out["p"]), from_torch(p))
     assert out["rg"].requires_grad and same_bits(tt.vals(out["rg"]), from_torch(rg))
     assert same_bits(tt.vals(out["c"]), np.array([1 - 2j, 3 + 1j], np.complex64))
@@ -425,25 +301,18 @@ def test_weights_only_false_maps_torch_globals_without_importing_torch(tmp_path)
 import sys
 sys.modules['torch'] = None          # any 'import torch' now fails
 import numpy as np
+import ptjax
 import ptjax.serialization as S
-core = all(hasattr(__import__('ptjax'), n) for n in ('Tensor', 'from_numpy'))
-if not core:   # NumPy stand-ins for the Tensor adapters
-    S._make_root = lambda flat, shape, loc: flat.reshape(shape)
-    S._make_view = lambda root, off, size, stride: np.lib.stride_tricks.as_strided(
-        root.reshape(-1)[off:], size, [s * root.itemsize for s in stride])
-    S._finish_tensor = lambda t, rg, conj, neg: t
-    S._is_tensor = lambda o: isinstance(o, np.ndarray)
-    S._make_parameter = lambda t, rg: t
 for wo in (False, True):
     out = S.load({str(path)!r}, weights_only=wo)
     assert list(out['sd']) == ['weight', 'bias'], out
-    assert out['size'] == (4,) and out['dt'] is S._dtype.int32
-    assert np.asarray(out['x'] if not core else out['x'].numpy()).tolist() == [1, 2, 3]
+    assert out['size'] == (4,) and out['dt'] is ptjax.int32
+    assert out['x'].numpy().tolist() == [1, 2, 3]
 assert 'torch' not in sys.modules or sys.modules['torch'] is None
 print('ok')
 """
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                       cwd=str(pathlib.Path(S.__file__).parents[1]))
+                       cwd=str(pathlib.Path(S.__file__).parents[2]))
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
 
 
@@ -507,8 +376,8 @@ def test_ptjax_containers_to_torch(tt):
     sd = collections.OrderedDict([("weight", tt.mk(rand_np("float32", (2, 3)))),
                                   ("bias", tt.mk(rand_np("float32", (2,), 1)))])
     sd._metadata = collections.OrderedDict([("", {"version": 1})])
-    obj = {"sd": sd, "size": S._make_size((2, 3)), "dtype": _dtype.bfloat16, "dtypes": (_dtype.int64, _dtype.bool),
-           "dev": S._make_device("cuda", 0), "cpu": S._make_device("cpu"), "bytes": b"\x00\x01",
+    obj = {"sd": sd, "size": ptjax.Size((2, 3)), "dtype": _dtype.bfloat16, "dtypes": (_dtype.int64, _dtype.bool),
+           "dev": ptjax.device("cuda", 0), "cpu": ptjax.device("cpu"), "bytes": b"\x00\x01",
            "misc": [1, 2.5, None, True, "x", {"k": (1, 2)}, 2 ** 80], "set": {4, 5}, "complex": 2 - 1j}
     data = ptjax_save_bytes(obj)
     out = torch_load_bytes(data)
@@ -565,7 +434,7 @@ def test_data_pkl_is_byte_identical_to_torch(tt):
     base = tt.mk(a)
     it = tt.mk(i)
     ours = {"w": base, "wt": tt.view(base, 0, (4, 3), (1, 4)), "s": tt.view(base, 6, (2, 2), (4, 1)),
-            "i": tt.mk(i), "size": S._make_size((3,)), "dt": _dtype.float16, "b": b"xy", "l": [1, 2.5, None, True, "x"],
+            "i": tt.mk(i), "size": ptjax.Size((3,)), "dt": _dtype.float16, "b": b"xy", "l": [1, 2.5, None, True, "x"],
             "od": collections.OrderedDict(k=tt.view(it, 1, (2,), (1,)))}
     z1 = zipfile.ZipFile(io.BytesIO(torch_save_bytes(theirs)))
     z2 = zipfile.ZipFile(io.BytesIO(ptjax_save_bytes(ours)))
@@ -644,12 +513,12 @@ def test_atomic_save_never_destroys_the_previous_file(tt, tmp_path, monkeypatch)
     before = path.read_bytes()
 
     # 1. the object cannot be pickled
-    with pytest.raises(Exception):
+    with pytest.raises(pickle.PicklingError):
         S.save({"a": tt.mk(old), "f": lambda: 0}, path)
     assert path.read_bytes() == before
 
     # 2. the process is interrupted half-way through writing the storages
-    real = S._storage_numpy
+    real = _pickler._storage_numpy
     calls = []
 
     def interrupted(root):
@@ -657,10 +526,10 @@ def test_atomic_save_never_destroys_the_previous_file(tt, tmp_path, monkeypatch)
         if len(calls) == 2:
             raise KeyboardInterrupt
         return real(root)
-    monkeypatch.setattr(S, "_storage_numpy", interrupted)
+    monkeypatch.setattr(_pickler, "_storage_numpy", interrupted)
     with pytest.raises(KeyboardInterrupt):
         S.save({"a": tt.mk(rand_np("float32", (1000,))), "b": tt.mk(rand_np("float32", (10,)))}, path)
-    monkeypatch.setattr(S, "_storage_numpy", real)
+    monkeypatch.setattr(_pickler, "_storage_numpy", real)
     assert path.read_bytes() == before
     assert same_bits(tt.vals(S.load(path)["a"]), old)
     assert sorted(os.listdir(tmp_path)) == ["ckpt.pt"], "no temporary file may be left behind"
@@ -675,10 +544,10 @@ def test_atomic_save_never_destroys_the_previous_file(tt, tmp_path, monkeypatch)
 
 
 def _cuda_tagged_checkpoint(tt, monkeypatch):
-    real = S._tensor_layout
-    monkeypatch.setattr(S, "_tensor_layout", lambda t: real(t)._replace(location="cuda:0"))
+    real = _pickler._tensor_layout
+    monkeypatch.setattr(_pickler, "_tensor_layout", lambda t: real(t)._replace(location="cuda:0"))
     data = ptjax_save_bytes({"a": tt.mk(np.arange(3, dtype=np.float32))})
-    monkeypatch.setattr(S, "_tensor_layout", real)
+    monkeypatch.setattr(_pickler, "_tensor_layout", real)
     return data
 
 
@@ -686,7 +555,7 @@ def test_map_location(tt, monkeypatch):
     data = _cuda_tagged_checkpoint(tt, monkeypatch)
     pkl = zipfile.ZipFile(io.BytesIO(data)).read("archive/data.pkl")
     assert b"cuda:0" in pkl
-    monkeypatch.setattr(S, "_cuda_device_count", lambda: 0)
+    monkeypatch.setattr(ML, "_cuda_device_count", lambda: 0)
     with pytest.raises(RuntimeError) as e:
         ptjax_load_bytes(data)
     assert str(e.value) == (
@@ -702,7 +571,7 @@ def test_map_location(tt, monkeypatch):
     def keep_on_cpu(storage, location):
         seen.append((location, storage.location, storage.nbytes(), storage.dtype))
         return storage
-    for ml in ("cpu", S._make_device("cpu"), {"cuda:0": "cpu"}, {"cuda:0": S._make_device("cpu")}, keep_on_cpu,
+    for ml in ("cpu", ptjax.device("cpu"), {"cuda:0": "cpu"}, {"cuda:0": ptjax.device("cpu")}, keep_on_cpu,
                lambda s, loc: s.cpu()):
         out = ptjax_load_bytes(data, map_location=ml)
         assert same_bits(tt.vals(out["a"]), np.arange(3, dtype=np.float32))
@@ -717,7 +586,7 @@ def test_map_location(tt, monkeypatch):
     cpu_data = ptjax_save_bytes({"a": tt.mk(np.arange(3, dtype=np.float32))})
     with pytest.raises(RuntimeError, match="torch.cuda.is_available"):
         ptjax_load_bytes(cpu_data, map_location="cuda")
-    monkeypatch.setattr(S, "_cuda_device_count", lambda: 1)
+    monkeypatch.setattr(ML, "_cuda_device_count", lambda: 1)
     with pytest.raises(RuntimeError, match="device_count"):
         ptjax_load_bytes(cpu_data, map_location="cuda:3")
     with pytest.raises(RuntimeError, match="location tag"):
@@ -725,8 +594,8 @@ def test_map_location(tt, monkeypatch):
 
 
 def test_map_location_to_gpu_when_present(tt):
-    if not tt.real or S._cuda_device_count() == 0:
-        pytest.skip("needs the ptjax core and a GPU")
+    if ML._cuda_device_count() == 0:
+        pytest.skip("needs a GPU")
     out = ptjax_load_bytes(ptjax_save_bytes({"a": tt.mk(np.arange(3.0))}), map_location="cuda:0")
     assert str(out["a"].device) == "cuda:0"
     assert np.asarray(out["a"].cpu().numpy()).tolist() == [0.0, 1.0, 2.0]
@@ -760,8 +629,8 @@ def test_mmap(tt, tmp_path):
 
 
 def test_zip64_records(tt, monkeypatch):
-    torch = pytest.importorskip("torch")
-    monkeypatch.setattr(S, "_ZIP64_LIMIT", 16)   # pretend every entry over 16 bytes is > 4 GiB
+    pytest.importorskip("torch")
+    monkeypatch.setattr(_zip, "_ZIP64_LIMIT", 16)   # pretend every entry over 16 bytes is > 4 GiB
     a = rand_np("float64", (5, 3))
     data = ptjax_save_bytes({"a": tt.mk(a), "small": tt.mk(np.arange(2, dtype=np.int8))})
     z = zipfile.ZipFile(io.BytesIO(data))
@@ -782,9 +651,6 @@ def test_save_arguments(tt):
 
 
 def test_save_shared_storage_as_two_dtypes_is_refused(tt):
-    if not tt.real:
-        pytest.skip("needs the ptjax core (dtype views)")
-    import ptjax
     x = ptjax.from_numpy(np.arange(4, dtype=np.float32))
     try:
         y = x.view(ptjax.int32)
@@ -883,9 +749,6 @@ def test_safetensors_rejects_invalid_files(tt):
 def test_ptjax_module_and_optimizer_checkpoints_with_torch(tt):
     """End to end with ptjax's own nn/optim: state_dicts go to torch's load_state_dict and back."""
     torch = pytest.importorskip("torch")
-    if not tt.real:
-        pytest.skip("needs the ptjax core")
-    import ptjax
     try:
         from ptjax.nn import Linear
         from ptjax.optim import Adam

@@ -17,9 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import ptjax
 import ptjax.serialization as S
 import ptjax.utils.safetensors as ST
 from ptjax import _dtype
+from ptjax.serialization import _adapters, _pickler, _storage, _zip
 
 DOCUMENTED = (S.CheckpointError, S.WeightsOnlyUnpicklingError)
 
@@ -48,41 +50,12 @@ class _GuardedNumpy:
 GUARD = _GuardedNumpy()
 
 
-def core_ready():
-    import ptjax
-    return all(hasattr(ptjax, n) for n in ("Tensor", "from_numpy"))
-
-
-def _np_root(flat, shape, loc):
-    return flat.reshape(shape)
-
-
-def _np_view(root, off, size, stride):
-    flat = root.reshape(-1)
-    return np.lib.stride_tricks.as_strided(flat[off:], size, [s * flat.itemsize for s in stride], writeable=False)
-
-
-def _np_finish(t, requires_grad, conj, neg):
-    return np.conj(t) if conj else (-t if neg else t)
-
-
 @pytest.fixture(scope="module", autouse=True)
 def guarded():
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(S, "np", GUARD)
-        mp.setattr(S, "MAX_EXPANDED_VIEW_BYTES", 1 << 20)
-        if not core_ready():
-            numpy_backend(mp)
+        mp.setattr(_zip, "np", GUARD)
+        mp.setattr(_storage, "MAX_EXPANDED_VIEW_BYTES", 1 << 20)
         yield
-
-
-def numpy_backend(mp):
-    mp.setattr(S, "_make_root", _np_root)
-    mp.setattr(S, "_make_view", _np_view)
-    mp.setattr(S, "_finish_tensor", _np_finish)
-    mp.setattr(S, "_is_tensor", lambda o: isinstance(o, np.ndarray))
-    mp.setattr(S, "_make_parameter", lambda t, rg: t)
-    mp.setattr(ST, "_tensor", lambda a, device: a)
 
 
 def values(t):
@@ -107,7 +80,7 @@ def must_be_documented(data, **kw):
 
 def make_checkpoint(pkl, storages=(), names=("byteorder", "version"), prefix="archive"):
     buf = io.BytesIO()
-    w = S._ZipWriter(buf, prefix)
+    w = _zip._ZipWriter(buf, prefix)
     w.add("data.pkl", pkl)
     extra = {"byteorder": b"little", "version": b"3\n"}
     for key, data in storages:
@@ -122,30 +95,28 @@ class _RebuildTensor:
     """Pickles (through ptjax's pickler) as torch's ``_rebuild_tensor_v2`` call with whatever geometry it is given."""
 
     def __init__(self, numel, offset, size, stride, requires_grad):
-        self.args = (S._StorageRef("0", _dtype.float32, "cpu", numel), offset, tuple(size), tuple(stride),
+        self.args = (_pickler._StorageRef("0", _dtype.float32, "cpu", numel), offset, tuple(size), tuple(stride),
                      requires_grad, collections.OrderedDict())
 
     def __reduce__(self):
-        return S._TorchGlobal("torch._utils", "_rebuild_tensor_v2"), self.args
+        return _pickler._TorchGlobal("torch._utils", "_rebuild_tensor_v2"), self.args
 
 
 def tensor_pickle(numel, offset, size, stride, requires_grad=False):
     buf = io.BytesIO()
-    S._Pickler(buf, 2).dump(_RebuildTensor(numel, offset, size, stride, requires_grad))
+    _pickler._Pickler(buf, 2).dump(_RebuildTensor(numel, offset, size, stride, requires_grad))
     return buf.getvalue()
 
 
 def seed_files():
     seeds = {}
     rich = {"list": [1, 2.5, "s", None, True, 2 ** 70], "od": collections.OrderedDict(a=(1, 2)), "b": b"\x00\xff",
-            "set": {1, 2}, "c": 1 + 2j, "dt": _dtype.bfloat16, "size": S._make_size((2, 3))}
-    if core_ready():
-        import ptjax
-        base = ptjax.from_numpy(np.arange(12, dtype=np.float32).reshape(3, 4))
-        rich.update(w=base, wt=S._make_view(base, 0, (4, 3), (1, 4)), s=S._make_view(base, 5, (2, 2), (4, 1)),
-                    i=ptjax.from_numpy(np.arange(5, dtype=np.int64)),
-                    bf=ptjax.from_numpy(np.ones(3, dtype=_dtype.bfloat16.np)),
-                    flag=ptjax.from_numpy(np.array([True, False])))
+            "set": {1, 2}, "c": 1 + 2j, "dt": _dtype.bfloat16, "size": ptjax.Size((2, 3))}
+    base = ptjax.from_numpy(np.arange(12, dtype=np.float32).reshape(3, 4))
+    rich.update(w=base, wt=ptjax.as_strided(base, (4, 3), (1, 4), 0), s=ptjax.as_strided(base, (2, 2), (4, 1), 5),
+                i=ptjax.from_numpy(np.arange(5, dtype=np.int64)),
+                bf=ptjax.from_numpy(np.ones(3, dtype=_dtype.bfloat16.np)),
+                flag=ptjax.from_numpy(np.array([True, False])))
     buf = io.BytesIO()
     S.save(rich, buf)
     seeds["ptjax"] = buf.getvalue()
@@ -330,9 +301,8 @@ def test_random_tensor_geometry(storage_numel, entry_delta, offset, ndim, data, 
     expected = np.lib.stride_tricks.as_strided(storage[offset:], size, [4 * s for s in stride]) if numel \
         else np.zeros(size, np.float32)
     assert np.array_equal(values(out), expected)
-    if core_ready():
-        assert tuple(out.stride()) == tuple(stride) and out.storage_offset() == offset
-        assert out.requires_grad == requires_grad
+    assert tuple(out.stride()) == tuple(stride) and out.storage_offset() == offset
+    assert out.requires_grad == requires_grad
 
 
 @FUZZ
@@ -342,10 +312,8 @@ def test_random_arrays_roundtrip_and_torch(dtype, shape, seed):
     d = getattr(_dtype, dtype)
     raw = np.random.default_rng(seed).integers(0, 256, math.prod(shape) * d.itemsize, dtype=np.uint8)
     a = raw.view(d.np).reshape(shape) if dtype != "bool" else (raw > 127).reshape(shape)
-    if not core_ready():
-        pytest.skip("needs the ptjax core")
     # the adapter rather than ptjax.from_numpy (whose jnp.asarray compiles once per new shape: slow for fuzzing)
-    t = S._make_root(np.array(a).reshape(-1), a.shape, "cpu")
+    t = _adapters._make_root(np.array(a).reshape(-1), a.shape, "cpu")
     buf = io.BytesIO()
     S.save({"t": t}, buf)
     back = values(load(buf.getvalue())["t"])

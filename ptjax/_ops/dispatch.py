@@ -6,7 +6,6 @@ and the same records.
 """
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -14,32 +13,18 @@ from .. import _dtype as D
 from .. import _strides
 from .._size import broadcast_shapes
 from .._tensor import Tensor
-from ..autograd.graph import Node
+from ..autograd.graph import Node, edge, record
 from ..autograd.grad_mode import _Mode
-from .registry import BINARY, COMPARE, FLOAT, SAME, Op, TABLE, compute_dtype, scalar_kind
+from .registry import BINARY, COMPARE, FLOAT, SAME, TABLE, Op, compute_dtype, scalar_kind
 
-_KIND = {d.np: d._kind for d in D.ALL}
+_KIND = D.NP_KIND
+_HOST = np.ndarray  # the storage class of host tensors (see _tensor.py)
 _SK = {bool: 0, int: 1, float: 2, complex: 3}
 _SK_CHAR = "bifc"
 
 
-def edge(t):
-    return (t._grad_fn, t._out_idx) if t._grad_fn is not None else (t, 0)
-
-
 def _aval(a):
     return (a.shape, a.dtype)
-
-
-def record(kernel, dyn, inputs, outs):
-    """Add a Node for ``kernel`` applied to ``dyn`` and make ``outs`` (floating outputs) its results."""
-    node = Node(kernel, tuple(dyn),
-                tuple(edge(t) if t is not None and t._requires_grad else None for t in inputs),
-                tuple(_aval(o._data) for o in outs))
-    for j, o in enumerate(outs):
-        if _KIND[o._data.dtype] >= 2:
-            o._grad_fn, o._out_idx, o._requires_grad = node, j, True
-    return node
 
 
 def _wants_grad(inputs):
@@ -70,8 +55,15 @@ def _operand_error(op, i, v):
                      f"not {type(v).__name__}")
 
 
+AUTOCAST = None
+"""Set by ``ptjax.amp`` while an autocast region is active: ``fn(op, bound values) -> bound values`` casts the
+inputs of the ops on autocast's lists. The fast paths below defer to ``call`` while it is set."""
+
+
 def call(op: Op, args, kwargs):
     vals = op.bind(args, kwargs)
+    if AUTOCAST is not None:
+        vals = AUTOCAST(op, vals)
     dyn, inputs, struct, static, tensors, scalars = [], [], [], [], [], []
     for i, v in enumerate(vals):
         if i not in op.tensor_pos:
@@ -81,7 +73,8 @@ def call(op: Op, args, kwargs):
             seq = list(v) if not isinstance(v, Tensor) else list(v.unbind(0))
             for t in seq:
                 if not isinstance(t, Tensor):
-                    raise TypeError(f"expected Tensor as element {len(dyn)} in argument {i}, but got {type(t).__name__}")
+                    raise TypeError(f"expected Tensor as element {len(dyn)} in argument {i}, but got "
+                                    f"{type(t).__name__}")
                 dyn.append(t._value), inputs.append(t), tensors.append(t)
             struct.append(len(seq))
         elif isinstance(v, Tensor):
@@ -174,9 +167,15 @@ def infer_strided(idx: np.ndarray):
 
 def binary(op: Op, a: Tensor, b, reflected=False):
     """``a (op) b`` for a Tensor ``a``: the operators and two-argument calls of binary ops."""
-    A = a._data if a._base is None else a._value
+    if AUTOCAST is not None:
+        return call(op, (b, a) if reflected else (a, b), {})
+    A = a._data
+    if a._base is not None or A.__class__ is _HOST:  # views and host tensors go through _value
+        A = a._value
     if isinstance(b, Tensor):
-        B = b._data if b._base is None else b._value
+        B = b._data
+        if b._base is not None or B.__class__ is _HOST:
+            B = b._value
         if A.dtype != B.dtype or (op.promote == FLOAT and _KIND[A.dtype] < 2):
             return call(op, (b, a) if reflected else (a, b), {})
         struct = ("t", "t")
@@ -206,7 +205,11 @@ def binary(op: Op, a: Tensor, b, reflected=False):
 
 
 def unary(op: Op, a: Tensor):
-    A = a._data if a._base is None else a._value
+    if AUTOCAST is not None:
+        return call(op, (a,), {})
+    A = a._data
+    if a._base is not None or A.__class__ is _HOST:
+        A = a._value
     if op.promote == FLOAT and _KIND[A.dtype] < 2:
         return call(op, (a,), {})
     out = Tensor._make(op.eager(A))
@@ -246,8 +249,9 @@ def assign(self: Tensor, res: Tensor, check_cast=True):
     sd = self.dtype
     if new.dtype != sd.np:
         if check_cast and not _can_cast(res.dtype, sd):
-            raise RuntimeError(f"result type {_torch_type_name(res.dtype)} can't be cast to the desired output type "
-                               f"{_torch_type_name(sd)}")
+            raise RuntimeError(f"result type {D.SCALAR_TYPE_NAME[res.dtype.name]} can't be cast to the desired output "
+                               "type "
+                               f"{D.SCALAR_TYPE_NAME[sd.name]}")
         res = cast(res, sd)
         new = res._value
     if new.shape != shape:
@@ -297,12 +301,6 @@ def record_as_strided(view: Tensor, base: Tensor):
     view._grad_fn, view._out_idx, view._requires_grad = node, 0, True
 
 
-def _torch_type_name(d):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-            "complex64": "ComplexFloat", "complex128": "ComplexDouble"}[d.name]
-
-
 def inplace(op: Op, self: Tensor, args, kwargs):
     check_inplace(self)
     if not kwargs and len(args) == 1 and op.fast_binary:
@@ -328,20 +326,26 @@ def move_to_device(t: Tensor, jax_device) -> Tensor:
     return call(TABLE["_device_put"], (t, jax_device), {})
 
 
-def _bind_call(op):
-    def __call__(*args, **kwargs):
-        return call(op, args, kwargs)
-    return __call__
+# ---- the callable forms of an entry (``ptjax.X``, ``Tensor.X``, ``Tensor.X_``) -----------------------------------
 
-
-def install(op: Op):
-    """Give an op its callable forms: ``op(...)`` (ptjax.X), ``Tensor.X`` and ``Tensor.X_``."""
+def prepare(op: Op):
+    """Decide, once per entry, which fast path its calls may take."""
     static_defaults = tuple(d for i, d in enumerate(op.defaults) if i not in op.tensor_pos)
     op.default_static = tuple(_hashable(d) for d in static_defaults)
     op.fast_binary = (len(op.tensor_pos) == 2 and op.tensor_pos == (0, 1) and not op.list_pos and not op.view
                       and op.check is None and op.promote in (BINARY, FLOAT, COMPARE, SAME) and op.out_fn is None)
     op.fast_unary = (len(op.names) == 1 and op.tensor_pos == (0,) and not op.view and op.check is None
                      and op.promote in (SAME, FLOAT) and op.out_fn is None)
+
+
+def _named(fn, name, doc):
+    fn.__name__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+def public_function(op: Op, name):
+    """``ptjax.<name>``: the fast path when the call fits it, else the general one."""
     if op.fast_binary:
         def fn(*args, **kwargs):
             if not kwargs and len(args) == 2 and isinstance(args[0], Tensor):
@@ -353,31 +357,37 @@ def install(op: Op):
                 return unary(op, args[0])
             return call(op, args, kwargs)
     else:
-        fn = _bind_call(op)
-    fn.__name__ = op.name
-    fn.__doc__ = op.fn.__doc__
+        def fn(*args, **kwargs):
+            return call(op, args, kwargs)
     fn.op = op
-    op.public = fn
-    if op.method:
-        name = op.name if op.method is True else op.method
-        if op.fast_binary:
-            def method(self, *args, **kwargs):
-                if not kwargs and len(args) == 1:
-                    return binary(op, self, args[0])
-                return call(op, (self,) + args, kwargs)
-        elif op.fast_unary:
-            def method(self, *args, **kwargs):
-                if not args and not kwargs:
-                    return unary(op, self)
-                return call(op, (self,) + args, kwargs)
-        else:
-            def method(self, *args, **kwargs):
-                return call(op, (self,) + args, kwargs)
-        method.__name__ = name
-        method.__doc__ = op.fn.__doc__
-        setattr(Tensor, name, method)
-    if op.inplace:
-        def method_(self, *args, **kwargs):
-            return inplace(op, self, args, kwargs)
-        method_.__name__ = op.name + "_"
-        setattr(Tensor, op.name + "_", method_)
+    return _named(fn, name, op.fn.__doc__)
+
+
+def method(op: Op, name):
+    """``Tensor.<name>``: the entry's public function with ``self`` first."""
+    if op.front is not None:
+        front = op.front
+
+        def method(self, *args, **kwargs):
+            return front(self, *args, **kwargs)
+    elif op.fast_binary:
+        def method(self, *args, **kwargs):
+            if not kwargs and len(args) == 1:
+                return binary(op, self, args[0])
+            return call(op, (self,) + args, kwargs)
+    elif op.fast_unary:
+        def method(self, *args, **kwargs):
+            if not args and not kwargs:
+                return unary(op, self)
+            return call(op, (self,) + args, kwargs)
+    else:
+        def method(self, *args, **kwargs):
+            return call(op, (self,) + args, kwargs)
+    return _named(method, name, op.fn.__doc__)
+
+
+def inplace_method(op: Op, name):
+    """``Tensor.<name>_``: the op, then its result written into ``self``."""
+    def method_(self, *args, **kwargs):
+        return inplace(op, self, args, kwargs)
+    return _named(method_, name + "_", op.fn.__doc__)

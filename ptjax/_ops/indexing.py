@@ -16,7 +16,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
-from .registry import BINARY, SAME, op
+from .registry import op
 
 _T = "T"  # placeholder for a tensor index in a pattern
 
@@ -185,14 +185,9 @@ def index_put(input: Tensor, indices, values, accumulate=False):
         values = _tensor(values, dtype=input.dtype)
     if values.dtype is not input.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{_TYPE_NAME.get(input.dtype.name)} for the destination and "
-                           f"{_TYPE_NAME.get(values.dtype.name)} for the source.")
+                           f"{D.SCALAR_TYPE_NAME[input.dtype.name]} for the destination and "
+                           f"{D.SCALAR_TYPE_NAME[values.dtype.name]} for the source.")
     return _index_put(input, tensors, values, pattern, bool(accumulate))
-
-
-_TYPE_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-              "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-              "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def index_put_(self: Tensor, indices, values, accumulate=False):
@@ -200,9 +195,6 @@ def index_put_(self: Tensor, indices, values, accumulate=False):
     check_inplace(self)
     return assign(self, index_put(self, indices, values, accumulate), check_cast=False)
 
-
-Tensor.index_put = index_put
-Tensor.index_put_ = index_put_
 
 
 def _index_dtype_check(name, expected="int32/int64"):
@@ -434,7 +426,8 @@ def unique(input: Tensor, sorted=True, return_inverse=False, return_counts=False
         return Tensor._make(jax.device_put(np.asarray(res)))
     out = [Tensor._make(jax.device_put(np.asarray(res[0])))]
     if return_inverse:
-        out.append(Tensor._make(jax.device_put(np.asarray(res[1].reshape(a.shape) if dim is None else res[1], dtype=np.int64))))
+        inverse = res[1].reshape(a.shape) if dim is None else res[1]
+        out.append(Tensor._make(jax.device_put(np.asarray(inverse, dtype=np.int64))))
     if return_counts:
         out.append(Tensor._make(jax.device_put(np.asarray(res[-1], dtype=np.int64))))
     return tuple(out)

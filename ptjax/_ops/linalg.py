@@ -1,34 +1,26 @@
 """Matrix products and linear algebra."""
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 
-from .registry import BINARY, FLOAT, op
+from .. import _dtype as D
+from .registry import BINARY, FLOAT, front, op
 
 
 def _dims_str(shape):
     return "x".join(map(str, shape))
 
 
-# the C++ scalar type names torch's dtype-mismatch messages print
-_CPP_NAME = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-             "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
-_SCALAR_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
 def _same_dtype(a, b):
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAME[a.dtype.name]} != "
-                           f"{_CPP_NAME[b.dtype.name]}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {D.CPP_TYPE_NAME[a.dtype.name]} != "
+                           f"{D.CPP_TYPE_NAME[b.dtype.name]}")
 
 
 def _scalar_type(a, b):
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected scalar type {_SCALAR_NAME[a.dtype.name]} but found {_SCALAR_NAME[b.dtype.name]}")
+        raise RuntimeError(f"expected scalar type {D.SCALAR_TYPE_NAME[a.dtype.name]} but found "
+                           f"{D.SCALAR_TYPE_NAME[b.dtype.name]}")
 
 
 def _mm_check(input, mat2):
@@ -48,7 +40,7 @@ def mm(input, mat2):
 
 def _bmm_check(input, mat2):
     if input.ndim != 3 or mat2.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor" if input.ndim != 3 else "batch2 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor" if input.ndim != 3 else "batch2 must be a 3D tensor")
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, "
                            f"{input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
@@ -86,8 +78,9 @@ def _dot_check(input, other):
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.dtype is not other.dtype:
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_SCALAR_NAME[input.dtype.name]} "
-                           f"and {_SCALAR_NAME[other.dtype.name]}")
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                           f"{D.SCALAR_TYPE_NAME[input.dtype.name]} "
+                           f"and {D.SCALAR_TYPE_NAME[other.dtype.name]}")
     if input.shape[0] != other.shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{other.shape[0]}] "
                            f"to have the same number of elements, but got {input.shape[0]} and {other.shape[0]} "
@@ -112,12 +105,11 @@ def mv(input, vec):
     return jnp.matmul(input, vec)
 
 
-@op(tensors=("input", "vec2"), promote=BINARY)
+@op(tensors=("input", "vec2"), promote=BINARY, aliases=("ger",))
 def outer(input, vec2):
     return jnp.outer(input, vec2)
 
 
-ger = op("ger", tensors=("input", "vec2"), promote=BINARY, grad_name="OuterBackward0")(outer.op.fn)
 
 
 def _addmm_check(input, mat1, mat2, **kw):
@@ -163,8 +155,8 @@ def einsum(equation, *operands):
     return _einsum(list(operands), equation.replace(" ", ""))
 
 
-@op(tensors=("a", "b"), jit=True, promote=BINARY, method=False)
-def tensordot(a, b, dims=2):
+@op("tensordot", tensors=("a", "b"), jit=True, promote=BINARY, method=False)
+def _tensordot(a, b, dims=2):
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
@@ -175,19 +167,15 @@ def tensordot(a, b, dims=2):
     return jnp.tensordot(a, b, (da, db))
 
 
-def _tensordot(a, b, dims=2, out=None):
+@front(_tensordot)
+def tensordot(a, b, dims=2, out=None):
     """Nested lists in ``dims`` become tuples, so they can be a static (hashable) argument."""
     from .._tensor import Tensor
     if isinstance(dims, Tensor):
         dims = dims.tolist()
     if not isinstance(dims, int):
         dims = tuple(d if isinstance(d, int) else tuple(d) for d in dims)
-    return tensordot.op.public_raw(a, b, dims)
-
-
-tensordot.op.public_raw = tensordot
-tensordot.op.public = _tensordot
-_tensordot.op = tensordot.op
+    return _tensordot(a, b, dims)
 
 
 @op(tensors=("input", "other"), jit=True, promote=BINARY, method=True)

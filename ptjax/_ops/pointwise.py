@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from .registry import BINARY, COMPARE, FLOAT, SAME, TABLE, op
+from .registry import BINARY, COMPARE, FLOAT, SAME, entries, op
 
 # ---- arithmetic ------------------------------------------------------------------------------------------------
 
@@ -169,18 +169,13 @@ logical_or = _compare("logical_or", jnp.logical_or)
 logical_xor = _compare("logical_xor", jnp.logical_xor)
 
 
-_TYPE_WORD = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-              "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-              "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
 def _integral_only(name, *arrays):
     """torch's bitwise kernels exist for integers and bool only (checked in the kernel: operators take the fast
     path, which skips an op's ``check``)."""
     for a in arrays:
         d = getattr(a, "dtype", None)
         if d is not None and jnp.issubdtype(d, jnp.inexact):
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_TYPE_WORD[np.dtype(d).name]}\'')
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{D.SCALAR_TYPE_NAME[np.dtype(d).name]}\'')
 
 
 @op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True)
@@ -241,7 +236,7 @@ def _where_check(condition, input, other):
     d = getattr(condition, "dtype", None)
     if d is not None and d.name not in ("bool", "uint8"):
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                           f"{_TYPE_WORD[d.name]}")
+                           f"{D.SCALAR_TYPE_NAME[d.name]}")
 
 
 @op(tensors=("condition", "input", "other"), promote=BINARY, method=False, keep=("condition",), check=_where_check)
@@ -249,23 +244,20 @@ def where(condition, input, other):
     return jnp.where(condition, input, other)
 
 
-def _where_method(self, condition, y):
+def where_method(self, condition, y):
     """``Tensor.where(condition, y)`` is ``torch.where(condition, self, y)``."""
     return where(condition, self, y)
-
-
-Tensor.where = _where_method
 
 
 # ---- unary -----------------------------------------------------------------------------------------------------
 
 
-def _unary(name, fn, promote=FLOAT, inplace=True, grad_name=None):
+def _unary(name, fn, promote=FLOAT, inplace=True, grad_name=None, aliases=()):
     def f(input):
         return fn(input)
     f.__name__ = name
     f.__doc__ = f"Elementwise ``{name}``."
-    return op(name, promote=promote, inplace=inplace, grad_name=grad_name)(f)
+    return op(name, promote=promote, inplace=inplace, grad_name=grad_name, aliases=aliases)(f)
 
 
 exp = _unary("exp", jnp.exp)
@@ -294,12 +286,10 @@ erf = _unary("erf", jax.scipy.special.erf)
 erfc = _unary("erfc", jax.scipy.special.erfc)
 erfinv = _unary("erfinv", jax.scipy.special.erfinv)
 lgamma = _unary("lgamma", jax.scipy.special.gammaln)
-digamma = _unary("digamma", jax.scipy.special.digamma)
+digamma = _unary("digamma", lambda x: jnp.where(x == 0, jnp.copysign(jnp.inf, -x), jax.scipy.special.digamma(x)))
 reciprocal = _unary("reciprocal", lambda x: 1 / x)
-neg = _unary("neg", jnp.negative, promote=SAME)
-negative = _unary("negative", jnp.negative, promote=SAME, grad_name="NegBackward0")
-abs = _unary("abs", jnp.abs, promote=SAME)
-absolute = _unary("absolute", jnp.abs, promote=SAME, grad_name="AbsBackward0")
+neg = _unary("neg", jnp.negative, promote=SAME, aliases=("negative",))
+abs = _unary("abs", jnp.abs, promote=SAME, aliases=("absolute",))
 square = _unary("square", jnp.square, promote=SAME, grad_name="PowBackward0")
 sign = _unary("sign", jnp.sign, promote=SAME)
 sgn = _unary("sgn", jnp.sign, promote=SAME)
@@ -354,9 +344,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 def _masked_fill_check(input, mask, value):
     if mask.dtype is not D.bool:
-        from .linalg import _CPP_NAME
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_CPP_NAME[mask.dtype.name]}")
+                           f"{D.CPP_TYPE_NAME[mask.dtype.name]}")
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value.ndim} dimension(s).")
@@ -405,7 +394,7 @@ def _with_broadcast_errors(fn):
 def _install_eager_forms():
     """For this module's ops: torch's broadcast errors; and the fast paths (which call ``op.eager``) run the
     composites marked ``jit=True`` compiled, as their kernels do, rather than primitive by primitive."""
-    for o in TABLE.values():
+    for o in entries():
         if getattr(o.fn, "__module__", None) != __name__:
             continue
         if o.jit and o.eager is o.fn:

@@ -5,11 +5,11 @@ import builtins
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from .registry import FLOAT, SAME, TABLE, op
+from .pointwise import maximum, minimum
+from .registry import FLOAT, front, op
 
 
 def _axes(dim, ndim):
@@ -53,13 +53,8 @@ def _float_check(name):
     def check(input, *args, dtype=None, **kwargs):
         if dtype is None and not (input.dtype.is_floating_point or input.dtype.is_complex):
             raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
-                               f"or complex dtype. Got: {_short(input.dtype)}")
+                               f"or complex dtype. Got: {D.SCALAR_TYPE_NAME[input.dtype.name]}")
     return check
-
-
-def _short(d):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}.get(d.name, d.name)
 
 
 @op(jit=True, check=_float_check("mean"))
@@ -112,6 +107,40 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @op(jit=True, promote=FLOAT)
 def logsumexp(input, dim, keepdim=False):
     return jax.nn.logsumexp(input, axis=_axes(dim, input.ndim), keepdims=keepdim)
+
+
+# ---- softmax ---------------------------------------------------------------------------------------------------
+
+def _softmax_check(input, dim, dtype=None):
+    n = builtins.max(input.ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+
+
+def _softmax_cast(x, dtype):
+    if dtype is not None:
+        x = x.astype(D.to_dtype(dtype).np)
+    elif not jnp.issubdtype(x.dtype, jnp.inexact):
+        raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for \'{D.SCALAR_TYPE_NAME[x.dtype.name]}\'')
+    return x
+
+
+def _along(fn, of_scalar, input, dim, dtype):
+    """``fn`` (``jax.nn.softmax`` or ``log_softmax``) along ``dim``; ``of_scalar`` gives a 0-d input's result."""
+    x = _softmax_cast(input, dtype)
+    return of_scalar(x) if x.ndim == 0 else fn(x, axis=dim)
+
+
+@op(jit=True, check=_softmax_check)
+def softmax(input, dim, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim`` (``nn.functional.softmax`` adds torch's implicit-dim rule)."""
+    return _along(jax.nn.softmax, jnp.ones_like, input, dim, dtype)
+
+
+@op(jit=True, check=_softmax_check)
+def log_softmax(input, dim, dtype=None):
+    """``x - logsumexp(x)`` along ``dim`` (``nn.functional.log_softmax`` adds torch's implicit-dim rule)."""
+    return _along(jax.nn.log_softmax, jnp.zeros_like, input, dim, dtype)
 
 
 @op(jit=True)
@@ -200,24 +229,21 @@ def min(input, dim=None, keepdim=False):
     return _max_min(jnp.min, jnp.argmin, input, dim, keepdim)
 
 
-def _binary_form(reduce_op, elementwise):
+def _with_binary_form(reduce_op, elementwise):
     """torch's overloads: a Tensor as the second argument (or ``other=``) means the elementwise op."""
+    @front(reduce_op)
     def fn(input, *args, **kwargs):
         if "other" in kwargs:
             return elementwise(input, kwargs.pop("other"), **kwargs)
         if args and isinstance(args[0], Tensor):
             return elementwise(input, *args, **kwargs)
         return reduce_op(input, *args, **kwargs)
-    fn.__name__, fn.__doc__, fn.op = reduce_op.__name__, reduce_op.__doc__, reduce_op.op
+    fn.__name__, fn.__doc__ = reduce_op.__name__, reduce_op.__doc__
     return fn
 
 
-def _install_binary_forms():
-    from .pointwise import maximum, minimum
-    for name, el in (("max", maximum), ("min", minimum)):
-        o = TABLE[name]
-        o.public = _binary_form(o.public, el)
-        setattr(Tensor, name, o.public)
+max = _with_binary_form(max, maximum)
+min = _with_binary_form(min, minimum)
 
 
 @op(jit=True, out_fn=_named("median"))
@@ -253,7 +279,7 @@ def count_nonzero(input, dim=None):
 def _norm_check(input, p="fro", dim=None, keepdim=False, dtype=None):
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-                           f"{_short(input.dtype)}")
+                           f"{D.SCALAR_TYPE_NAME[input.dtype.name]}")
 
 
 @op(jit=True, promote=FLOAT, check=_norm_check)
@@ -312,7 +338,8 @@ def cummin(input, dim):
 
 def _logcumsumexp_check(input, dim):
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{_short(input.dtype)}\'')
+        name = D.SCALAR_TYPE_NAME[input.dtype.name]
+        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{name}\'')
 
 
 @op(jit=True, check=_logcumsumexp_check)
@@ -381,4 +408,3 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return vals, idx.astype(jnp.int64)
 
 
-_install_binary_forms()

@@ -1,4 +1,4 @@
-"""The op table.
+"""The op table: ``TABLE`` maps every torch name of an op to its :class:`Op`, an entry of plain data.
 
 Every op is defined once, as a pure JAX function with torch's signature, and registered with :func:`op`::
 
@@ -6,10 +6,11 @@ Every op is defined once, as a pure JAX function with torch's signature, and reg
     def add(input, other, *, alpha=1):
         return input + other * alpha if alpha != 1 else input + other
 
-From that one entry come ``ptjax.add``, ``Tensor.add``, ``Tensor.add_`` and the autograd record. Parameters named
-in ``tensors`` are *dynamic* (arrays, or Python scalars kept weakly typed); all others are *static* (hashable
-attributes like ``dim`` or ``alpha``) and select a :class:`Kernel`: the function with its static arguments and
-input casts fixed. Kernels of composite ops are ``jax.jit``-compiled; a single ``jnp`` call is cheaper eagerly.
+From that one entry come ``ptjax.add``, ``Tensor.add``, ``Tensor.add_`` and the autograd record (the Tensor methods
+are installed from the table by ``ptjax/_methods.py`` when ptjax is imported). Parameters named in ``tensors`` are
+*dynamic* (arrays, or Python scalars kept weakly typed); all others are *static* (hashable attributes like ``dim``
+or ``alpha``) and select a :class:`Kernel`: the function with its static arguments and input casts fixed. Kernels
+of composite ops are ``jax.jit``-compiled; a single ``jnp`` call is cheaper eagerly.
 """
 from __future__ import annotations
 
@@ -20,10 +21,8 @@ import jax
 import numpy as np
 
 from .. import _dtype as D
-from ..autograd.graph import Node
-from ..autograd.grad_mode import _Mode
-
-STATS = {"node_vjp_compiles": 0, "fused_compiles": 0, "kernel_compiles": 0}
+from .._stats import STATS
+from ..autograd.graph import PureKernel
 
 # promotion rules: how an op picks the dtype its tensor inputs are cast to
 SAME = "same"        # no casting: the op keeps its input's dtype
@@ -48,46 +47,34 @@ def scalar_kind(v):
     return k
 
 
-class Kernel:
+class Kernel(PureKernel):
     """One op with its static arguments bound: ``fn(*dynamic)`` is pure JAX; ``call`` is what eager runs."""
 
     __slots__ = ("op", "key", "fn", "call", "grad_name", "_vjps")
-    pure = True
 
     def __init__(self, op, key, fn, jit):
         self.op, self.key, self.fn = op, key, fn
-        self.call = jax.jit(fn) if jit else fn
+        self.call = jax.jit(_counted(fn)) if jit else fn
         gn = op.grad_name
         self.grad_name = gn(key[1]) if callable(gn) else gn  # a name may depend on the static arguments
         self._vjps = {}
 
-    def pullback(self, saved, cts, needs):
-        """Pure: the cotangents of the inputs marked in ``needs``, given the output cotangents ``cts``."""
-        diff = [s for s, n in zip(saved, needs) if n]
 
-        def with_diff(*d):
-            it = iter(d)
-            return self.fn(*[next(it) if n else s for s, n in zip(saved, needs)])
-
-        return jax.vjp(with_diff, *diff)[1](cts)
-
-    def vjp(self, saved, cts, needs):
-        """``pullback`` compiled once per (needs, shapes): the per-node path of the engine."""
-        f = self._vjps.get(needs)
-        if f is None:
-            def traced(saved, cts):
-                STATS["node_vjp_compiles"] += 1
-                return self.pullback(saved, cts, needs)
-            f = self._vjps[needs] = jax.jit(traced)
-        return f(saved, cts)
+def _counted(fn):
+    """``fn``, counting its traces (each is one compilation of the kernel) in ``STATS["kernel_compiles"]``."""
+    def traced(*dyn):
+        STATS["kernel_compiles"] += 1
+        return fn(*dyn)
+    return traced
 
 
 class Op:
-    """An op-table entry. Calling it dispatches: bind, promote, pick a kernel, run, wrap, record."""
+    """An op-table entry: the pure function and how to call it. Calling it dispatches: bind, promote, pick a kernel,
+    run, wrap, record (``dispatch.call``)."""
 
-    def __init__(self, fn, name, tensors, promote, jit, differentiable, grad_name, view, out_fn, check=None,
-                 keep=()):
-        self.fn, self.name = fn, name
+    def __init__(self, fn, name, *, tensors, promote, jit, differentiable, grad_name, view, out_fn, check, keep,
+                 eager, method, inplace, function, aliases):
+        self.fn, self.name, self.aliases = fn, name, tuple(aliases)
         sig = inspect.signature(fn)
         self.params = tuple(sig.parameters.values())
         self.names = tuple(p.name for p in self.params)
@@ -101,13 +88,26 @@ class Op:
         self.promote = promote
         self.jit = jit
         self.differentiable = differentiable
-        self.grad_name = grad_name if grad_name is not None else "".join(w.capitalize() for w in name.strip("_").split("_")) + "Backward0"
+        if grad_name is None:  # torch's grad_fn class name: cross_entropy -> CrossEntropyBackward0
+            grad_name = "".join(w.capitalize() for w in name.strip("_").split("_")) + "Backward0"
+        self.grad_name = grad_name
         self.view = view        # fn(input Tensor, *static) -> (shape, stride, offset) per output, for view ops
         self.out_fn = out_fn    # optional: post-process the wrapped outputs (e.g. namedtuple for max(dim))
         self.check = check      # optional: validate the bound arguments first, raising torch's errors
+        self.eager = eager or fn  # an eager-only forward: same values, cheaper to dispatch (gradients use fn)
+        self.method = method    # install Tensor.<name> and Tensor.<alias> (a string: that one method name instead)
+        self.inplace = inplace  # install Tensor.<name>_ (and Tensor.<alias>_)
+        self.function = function  # ptjax.<name> (and ptjax.<alias>)
+        self.functions = {}     # name or alias -> the public callable (set by register; ``front`` replaces them)
+        self.front = None       # a Python function that is the public face, if any (see ``front``)
         self._kernels = {}
 
-    def __call__(self, *args, **kwargs):  # replaced per op by dispatch.install with its fast path
+    @property
+    def public(self):
+        """The public callable (``ptjax.X``, ``Tensor.X``'s behaviour); its ``.op`` is this entry."""
+        return self.functions[self.name]
+
+    def __call__(self, *args, **kwargs):
         from .dispatch import call
         return call(self, args, kwargs)
 
@@ -218,20 +218,54 @@ def compute_dtype(rule, tensors, scalars, skip=()):
 
 
 def op(name=None, *, tensors=("input",), promote=SAME, jit=False, differentiable=True, grad_name=None,
-       view=None, out_fn=None, check=None, keep=(), eager=None, method=True, inplace=False, function=True):
-    """Register a pure JAX function as an op and install its forms.
+       view=None, out_fn=None, check=None, keep=(), eager=None, method=True, inplace=False, function=True,
+       aliases=()):
+    """Register a pure JAX function as an op; ``aliases`` are torch's other names for the same op (one entry, one
+    kernel cache: ``ptjax.concat.op is ptjax.cat.op``).
 
     Returns the public function (``ptjax.X``); the :class:`Op` is its ``.op`` attribute.
     """
     def deco(fn):
-        o = Op(fn, name or fn.__name__, tensors, promote, jit, differentiable, grad_name, view, out_fn, check, keep)
-        o.method, o.inplace, o.function = method, inplace, function
-        o.eager = eager or fn  # an eager-only forward: same values, cheaper to dispatch (gradients use fn)
-        TABLE[o.name] = o
-        from .dispatch import install
-        install(o)
+        o = Op(fn, name or fn.__name__, tensors=tensors, promote=promote, jit=jit, differentiable=differentiable,
+               grad_name=grad_name, view=view, out_fn=out_fn, check=check, keep=keep, eager=eager, method=method,
+               inplace=inplace, function=function, aliases=aliases)
+        register(o)
         return o.public
     return deco
 
 
+def front(entry):
+    """Decorator: the decorated Python function becomes the public face (``ptjax.X`` and ``Tensor.X``) of the
+    op-table entry ``entry`` (what :func:`op` returned), for torch functions whose signature is wider than the
+    kernel's (overloads, ``repeat_interleave(repeats)``, nested ``dims`` lists)."""
+    def deco(fn):
+        o = entry.op
+        fn.op = o
+        o.front = fn
+        o.functions = {n: fn for n in o.functions}
+        if late_install is not None:
+            late_install(o)
+        return fn
+    return deco
+
+
+def register(o):
+    """Enter ``o`` in the table under its name and aliases, with its public callables."""
+    from .dispatch import prepare, public_function
+    prepare(o)
+    o.functions = {n: public_function(o, n) for n in (o.name, *o.aliases)}
+    for n in o.functions:
+        TABLE[n] = o
+    if late_install is not None:
+        late_install(o)
+
+
+def entries():
+    """Every Op once (``TABLE`` lists an op under each of its names)."""
+    return list(dict.fromkeys(TABLE.values()))
+
+
 TABLE: dict[str, Op] = {}
+#: Set by ``ptjax/_methods.py`` once the Tensor methods are installed: gives an entry registered afterwards (in a
+#: module imported later) its methods at once. Entry modules belong in ``ptjax/_ops/__init__.py``'s list.
+late_install = None

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import builtins
-import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import _strides
-from .registry import BINARY, SAME, op
+from .registry import BINARY, front, op
 from .reduction import _axes
 
 
@@ -86,7 +85,7 @@ def permute(input, *dims):
     return jnp.transpose(input, _axes(dims, input.ndim)) if input.ndim else input
 
 
-@op(view=True)
+@op(view=True, aliases=("swapaxes", "swapdims"))
 def transpose(input, dim0, dim1):
     if input.ndim == 0:
         return input
@@ -94,8 +93,6 @@ def transpose(input, dim0, dim1):
     return jnp.swapaxes(input, a, b)
 
 
-swapaxes = op("swapaxes", view=True, grad_name="TransposeBackward0")(transpose.op.fn)
-swapdims = op("swapdims", view=True, grad_name="TransposeBackward0")(transpose.op.fn)
 
 
 @op(view=True)
@@ -105,12 +102,9 @@ def t(input):
     return input.T if input.ndim == 2 else input
 
 
-@op(view=True, grad_name="PermuteBackward0")
+@op(view=True, grad_name="PermuteBackward0", aliases=("moveaxis",))
 def movedim(input, source, destination):
     return jnp.moveaxis(input, source, destination)
-
-
-moveaxis = op("moveaxis", view=True, grad_name="PermuteBackward0")(movedim.op.fn)
 
 
 @op(view=True, grad_name="PermuteBackward0", method=False, function=False)
@@ -121,14 +115,16 @@ def _reverse_dims(input):
 @op(view=True, grad_name="TransposeBackward0", method=False, function=False)
 def _matrix_transpose(input):
     if input.ndim < 2:
-        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {input.ndim}-D tensor.")
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got "
+                           f"{input.ndim}-D tensor.")
     return jnp.swapaxes(input, -1, -2)
 
 
 def _expand_shape(input_shape, sizes):
     sizes = _dims(sizes)
     if len(sizes) < len(input_shape):
-        raise RuntimeError(f"expand(torch.FloatTensor{{[{', '.join(map(str, input_shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
+        shape, size = ", ".join(map(str, input_shape)), ", ".join(map(str, sizes))
+        raise RuntimeError(f"expand(torch.FloatTensor{{[{shape}]}}, size=[{size}]): "
                            f"the number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
                            f"dimensions in the tensor ({len(input_shape)})")
     lead = len(sizes) - len(input_shape)
@@ -172,7 +168,8 @@ def select(input, dim, index):
     d = _axes(dim, input.ndim)[0]
     n = input.shape[d]
     if not -n <= index < n:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension {d}")
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+                         f"dimension {d}")
     return jnp.take(input, index % n, axis=d)
 
 
@@ -252,6 +249,18 @@ def _as_strided_view(input, size, stride, storage_offset=0):
     return input.reshape(-1)[idx].reshape(size)
 
 
+def as_strided(input, size, stride, storage_offset=None):
+    """A view of ``input``'s storage with the given layout (``storage_offset`` defaults to input's)."""
+    from .dispatch import call
+    root = input._base if input._base is not None else input
+    offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    spec = (tuple(int(s) for s in size), tuple(int(s) for s in stride), offset)
+    out = call(_as_strided_view.op, (root,) + spec, {})
+    out._view = spec
+    out.__dict__.pop("_view_src", None)
+    return out
+
+
 @op(tensors=("input", "src"), method=False, function=False, grad_name="torch::autograd::CopySlices")
 def _copy_slices(input, src, size, stride, storage_offset):
     idx = _strides.flat_indices(tuple(size), tuple(stride), storage_offset)
@@ -281,7 +290,7 @@ def _contiguous_copy(input):
     return jnp.array(input, copy=True)
 
 
-@op(tensors=("tensors",), promote=BINARY, jit=True)
+@op(tensors=("tensors",), promote=BINARY, jit=True, aliases=("concat", "concatenate"))
 def cat(tensors, dim=0):
     ts = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or list(tensors)
     if not ts:
@@ -298,8 +307,6 @@ def cat(tensors, dim=0):
     return jnp.concatenate(ts, axis=d)
 
 
-concat = op("concat", tensors=("tensors",), promote=BINARY, jit=True, grad_name="CatBackward0")(cat.op.fn)
-concatenate = op("concatenate", tensors=("tensors",), promote=BINARY, jit=True, grad_name="CatBackward0")(cat.op.fn)
 
 
 @op(tensors=("tensors",), promote=BINARY, jit=True)
@@ -349,6 +356,7 @@ def _repeat_interleave_tensor(input, repeats, dim, total):
     return jnp.repeat(x, repeats, axis=0 if dim is None else _axes(dim, input.ndim)[0], total_repeat_length=total)
 
 
+@front(_repeat_interleave_int)
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """``repeat_interleave(input, repeats, dim)``; ``repeat_interleave(repeats)`` gives the repeated indices."""
     from .._tensor import Tensor
@@ -369,19 +377,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             total = output_size if output_size is not None else int(repeats.sum().item())
             return _repeat_interleave_tensor(input, repeats, dim, total)
     return _repeat_interleave_int(input, int(repeats), dim)
-
-
-def _install_repeat_interleave():
-    """The op-table entry ``repeat_interleave`` (integer repeats) is reached through this wrapper."""
-    from .._tensor import Tensor
-    from .registry import TABLE
-    repeat_interleave.op = TABLE["repeat_interleave"]
-    TABLE["repeat_interleave"].public = repeat_interleave
-    Tensor.repeat_interleave = lambda self, repeats=None, dim=None, *, output_size=None: repeat_interleave(
-        self, repeats, dim, output_size=output_size)
-
-
-_install_repeat_interleave()
 
 
 @op(jit=True)
@@ -422,7 +417,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 # ---- in-place metadata changes (``squeeze_``, ``unsqueeze_``) -----------------------------------------------------
 
-def _metadata_inplace(view_op, reorders=False):
+def metadata_inplace(view_op, reorders=False):
     """``x.squeeze_()``, ``x.t_()`` …: ``x`` takes the view's shape (and, for a view, its layout).
 
     For a view, and for ops that keep the element order (squeeze/unsqueeze), storage is untouched, as in torch.
@@ -444,16 +439,3 @@ def _metadata_inplace(view_op, reorders=False):
         return self
     method_.__name__ = view_op.__name__ + "_"
     return method_
-
-
-def _install_metadata_inplace():
-    from .._tensor import Tensor
-    Tensor.squeeze_ = _metadata_inplace(squeeze)
-    Tensor.unsqueeze_ = _metadata_inplace(unsqueeze)
-    Tensor.t_ = _metadata_inplace(t, reorders=True)
-    Tensor.transpose_ = _metadata_inplace(transpose, reorders=True)
-    Tensor.swapaxes_ = _metadata_inplace(swapaxes, reorders=True)
-    Tensor.swapdims_ = _metadata_inplace(swapdims, reorders=True)
-
-
-_install_metadata_inplace()

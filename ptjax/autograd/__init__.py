@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from .function import Function, FunctionCtx
-from .graph import Node
+from .graph import Node, edge
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)
 from . import graph, grad_mode, function
+from .engine import reached_leaves, run_backward, topo_order
 
 
 def _tensors(x):
@@ -58,7 +59,7 @@ def _root_grads(roots, grads, create_graph):
 
 def _edge(t):
     t._value  # a stale view re-links first
-    return (t._grad_fn, t._out_idx) if t._grad_fn is not None else (t, 0)
+    return edge(t)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -68,19 +69,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     root_cts = _root_grads(roots, grad_tensors, create_graph)
     retain_graph = create_graph if retain_graph is None else retain_graph
     root_edges = [_edge(t) for t in roots]
-    if inputs is not None:
-        targets = _tensors(inputs)
-        if not targets:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-    else:
-        targets, seen = [], set()
-        for t in [e[0] for e in root_edges if not isinstance(e[0], Node)] + _leaves_below(root_edges):
-            if id(t) not in seen:
-                seen.add(id(t))
-                targets.append(t)
-    caps = [_edge(t) for t in targets]
-    from .engine import run_backward
-    grads = run_backward(root_edges, root_cts, caps, retain_graph, create_graph)
+    targets = None if inputs is None else _tensors(inputs)
+    if targets == []:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    order = topo_order(root_edges)  # the one walk of the graph: the leaves to fill and the backward come from it
+    if targets is None:
+        targets = reached_leaves(order, root_edges)
+    grads = run_backward(order, root_edges, root_cts, [_edge(t) for t in targets], retain_graph, create_graph)
     for t, g in zip(targets, grads):
         if g is None:
             continue
@@ -97,16 +92,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             t._grad = t._grad + g if create_graph else Tensor._make(t._grad._value + g._value)
 
 
-def _leaves_below(root_edges):
-    from .engine import topo_order
-    leaves = []
-    for n in topo_order(root_edges):
-        for e in n.edges:
-            if e is not None and not isinstance(e[0], Node):
-                leaves.append(e[0])
-    return leaves
-
-
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` fields are not touched)."""
@@ -120,15 +105,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t in ins:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    from .engine import run_backward
-    grads = run_backward([_edge(t) for t in roots], root_cts, [_edge(t) for t in ins], retain_graph, create_graph)
+    root_edges = [_edge(t) for t in roots]
+    grads = run_backward(topo_order(root_edges), root_edges, root_cts, [_edge(t) for t in ins], retain_graph,
+                         create_graph)
     out = []
     for i, (t, g) in enumerate(zip(ins, grads)):
         if g is None:
             if materialize_grads:
                 g = creation.zeros_like(t)
             elif not allow_unused:
-                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
+                                   "graph. "
                                    "Set allow_unused=True if this is the desired behavior.")
         elif not isinstance(g, Tensor):
             g = Tensor._make(g)

@@ -15,14 +15,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .._ops.registry import STATS, Kernel
-from .graph import Node, zeros_cotangent
-from .grad_mode import _Mode, no_grad
-
-FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after they have "
-             "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
-             "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
-             "if you need to access saved tensors after calling backward.")
+from .._stats import STATS
+from .graph import FREED_MSG, Node, PureKernel, record, zeros_cotangent
+from .grad_mode import _Mode, enable_grad, no_grad
 
 FUSE_AFTER = 2          # a signature is fused on its second sighting
 _seen: dict = {}        # signature -> times seen
@@ -52,6 +47,16 @@ def topo_order(roots):
     return order
 
 
+def reached_leaves(order, root_edges):
+    """The leaf tensors a backward over ``order`` reaches (roots that are leaves first), each once, in order."""
+    leaves, seen = [], set()
+    for e in list(root_edges) + [e for n in order for e in n.edges]:
+        if e is not None and not isinstance(e[0], Node) and id(e[0]) not in seen:
+            seen.add(id(e[0]))
+            leaves.append(e[0])
+    return leaves
+
+
 def _key(target):
     return (id(target[0]), target[1])
 
@@ -74,8 +79,8 @@ def signature(order, root_edges, captures):
             else:
                 wiring.append(("leaf", leaves.setdefault(id(e[0]), len(leaves))))
         sig.append((n.kernel.key, tuple(_aval_of(s) for s in n.saved), tuple(wiring)))
-    roots = tuple((pos[id(e[0])], e[1]) if isinstance(e[0], Node) else ("leaf", leaves.setdefault(id(e[0]), len(leaves)))
-                  for e in root_edges)
+    roots = tuple((pos[id(e[0])], e[1]) if isinstance(e[0], Node)
+                  else ("leaf", leaves.setdefault(id(e[0]), len(leaves))) for e in root_edges)
     caps = tuple((pos.get(id(c[0])), c[1]) if isinstance(c[0], Node) else ("leaf", leaves.get(id(c[0])))
                  for c in captures)
     return (tuple(sig), roots, caps)
@@ -96,7 +101,7 @@ def _pullback_values(order, root_edges, root_cts, captures, node_vjp):
     for node in order:
         nid = id(node)
         cts = []
-        for j, aval in enumerate(node.out_avals):
+        for j in range(len(node.out_avals)):
             k = (nid, j)
             g = ct.pop(k, None)
             if k in cap_keys and g is not None:
@@ -186,9 +191,28 @@ def _fused_fn(order, root_edges, captures, leaf_list):
     return jax.jit(fused)
 
 
-def run_backward(root_edges, root_cts, captures, retain_graph, create_graph):
-    """Cotangents for each of ``captures`` (edges: ``(node, j)`` or ``(leaf, 0)``); None where unreached."""
-    order = topo_order(root_edges)
+def _conj_complex(g):
+    """torch's gradient of a complex tensor is the conjugate of JAX's cotangent (torch: dL/d(conj z), JAX: dL/dz):
+    complex cotangents are conjugated on the way into the pullbacks and on the way out; real ones pass as they are."""
+    from .._tensor import Tensor
+    if g is None or not jnp.iscomplexobj(g._value if isinstance(g, Tensor) else g):
+        return g
+    if isinstance(g, Tensor):  # create_graph: a recorded conjugation
+        return g.conj_physical()
+    return jnp.conj(g)
+
+
+def run_backward(order, root_edges, root_cts, captures, retain_graph, create_graph):
+    """Cotangents for each of ``captures`` (edges: ``(node, j)`` or ``(leaf, 0)``); None where unreached.
+
+    ``order`` is ``topo_order(root_edges)`` (the caller walks the graph once and may read the leaves from it).
+    """
+    result = _run_backward(order, root_edges, [_conj_complex(c) for c in root_cts], captures, retain_graph,
+                           create_graph)
+    return [_conj_complex(r) for r in result]
+
+
+def _run_backward(order, root_edges, root_cts, captures, retain_graph, create_graph):
     python_needed = any(n.needs_python for n in order)
     if create_graph:
         result = _create_graph_backward(order, root_edges, root_cts, captures)
@@ -201,16 +225,7 @@ def run_backward(root_edges, root_cts, captures, retain_graph, create_graph):
         if sig is not None and seen >= FUSE_AFTER:
             fn = _fused.get(sig)
             if fn is None:
-                leaf_list, lid = [], set()
-                for n in order:
-                    for e in n.edges:
-                        if e is not None and not isinstance(e[0], Node) and id(e[0]) not in lid:
-                            lid.add(id(e[0]))
-                            leaf_list.append(e[0])
-                for e in list(root_edges) + list(captures):
-                    if not isinstance(e[0], Node) and id(e[0]) not in lid:
-                        lid.add(id(e[0]))
-                        leaf_list.append(e[0])
+                leaf_list = reached_leaves(order, list(root_edges) + list(captures))
                 fn = _fused[sig] = _fused_fn(order, root_edges, captures, leaf_list)
             result = list(fn(tuple(n.saved for n in order), tuple(root_cts)))
         else:
@@ -224,7 +239,6 @@ def run_backward(root_edges, root_cts, captures, retain_graph, create_graph):
 
 def _create_graph_backward(order, root_edges, root_cts, captures):
     """Per-node backward where every pullback is itself a recorded op, so the gradients are differentiable."""
-    from .._ops.dispatch import record
     from .._tensor import Tensor
 
     def as_input(node, i):
@@ -237,7 +251,7 @@ def _create_graph_backward(order, root_edges, root_cts, captures):
         if isinstance(e[0], Node):
             t._grad_fn, t._out_idx = e
         else:
-            t = e[0] if e[0]._value is arr else _leaf_alias(e[0], arr)
+            t = e[0]
         t._requires_grad = True
         return t, arr
 
@@ -260,29 +274,16 @@ def _create_graph_backward(order, root_edges, root_cts, captures):
         it = iter(outs)
         return [next(it) if n else None for n in needs]
 
-    with _enable_grad():
+    with enable_grad():
         roots = [g if isinstance(g, Tensor) else Tensor._make(g) for g in root_cts]
         captured = _pullback_values(order, root_edges, roots, captures, node_vjp)
     return [captured.get(_key(c)) for c in captures]
 
 
-def _leaf_alias(leaf, arr):
-    return leaf
-
-
-class _enable_grad:
-    def __enter__(self):
-        self.prev, _Mode.enabled = _Mode.enabled, True
-
-    def __exit__(self, *a):
-        _Mode.enabled = self.prev
-
-
-class _VjpKernel:
+class _VjpKernel(PureKernel):
     """The pullback of a kernel as a kernel of its own (inputs..., cotangents...) -> input grads: what
     ``create_graph=True`` records, so second derivatives are ``jax.vjp`` of ``jax.vjp``."""
 
-    pure = True
     _cache: dict = {}
 
     def __init__(self, kernel, needs, n_out):
@@ -298,9 +299,6 @@ class _VjpKernel:
         self.fn = fn
         self.call = jax.jit(fn)
         self._vjps = {}
-
-    pullback = Kernel.pullback
-    vjp = Kernel.vjp
 
     @classmethod
     def of(cls, kernel, needs, n_out):

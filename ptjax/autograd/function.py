@@ -4,7 +4,7 @@ A Function's node runs Python in backward, so graphs containing one take the eng
 """
 from __future__ import annotations
 
-from .graph import Node
+from .graph import FREED_MSG, Node, edge
 from .grad_mode import _Mode, no_grad
 
 
@@ -24,7 +24,6 @@ class FunctionCtx:
     @property
     def saved_tensors(self):
         if self._node is not None and self._node.saved is None:
-            from .engine import FREED_MSG
             raise RuntimeError(FREED_MSG)
         return self.saved_for_backward
 
@@ -88,7 +87,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._ops.dispatch import edge
         from .._tensor import Tensor
         ctx = FunctionCtx()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)

@@ -12,6 +12,42 @@ import weakref
 import jax
 import numpy as np
 
+from .. import _dtype as D
+from .._stats import STATS
+
+FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after they have "
+             "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+             "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
+             "if you need to access saved tensors after calling backward.")
+
+
+class PureKernel:
+    """What a Node needs of a pure JAX kernel (an op with its static arguments bound, or a pullback of one):
+    ``fn(*inputs)``, a cache ``key`` and torch's ``grad_name``; the pullbacks come from ``jax.vjp`` of ``fn``."""
+
+    __slots__ = ()
+    pure = True
+
+    def pullback(self, saved, cts, needs):
+        """Pure: the cotangents of the inputs marked in ``needs``, given the output cotangents ``cts``."""
+        diff = [s for s, n in zip(saved, needs) if n]
+
+        def with_diff(*d):
+            it = iter(d)
+            return self.fn(*[next(it) if n else s for s, n in zip(saved, needs)])
+
+        return jax.vjp(with_diff, *diff)[1](cts)
+
+    def vjp(self, saved, cts, needs):
+        """``pullback`` compiled once per (needs, shapes): the per-node path of the engine."""
+        f = self._vjps.get(needs)
+        if f is None:
+            def traced(saved, cts):
+                STATS["node_vjp_compiles"] += 1
+                return self.pullback(saved, cts, needs)
+            f = self._vjps[needs] = jax.jit(traced)
+        return f(saved, cts)
+
 
 class Node:
     """torch's ``grad_fn`` object. ``name()`` gives torch's class name (``AddBackward0``)."""
@@ -101,6 +137,23 @@ class _RemovableHandle:
             self._remove()
         except ValueError:
             pass
+
+
+def edge(t):
+    """Where tensor ``t`` comes from: ``(its node, output index)``, or ``(t, 0)`` for a leaf."""
+    return (t._grad_fn, t._out_idx) if t._grad_fn is not None else (t, 0)
+
+
+def record(kernel, dyn, inputs, outs):
+    """Add a Node for ``kernel`` applied to the arrays ``dyn`` (of ``inputs``, tensors or None) and make ``outs``
+    (its outputs of floating or complex dtype) its results."""
+    node = Node(kernel, tuple(dyn),
+                tuple(edge(t) if t is not None and t._requires_grad else None for t in inputs),
+                tuple((o._data.shape, o._data.dtype) for o in outs))
+    for j, o in enumerate(outs):
+        if D.NP_KIND[o._data.dtype] >= 2:
+            o._grad_fn, o._out_idx, o._requires_grad = node, j, True
+    return node
 
 
 def zeros_cotangent(aval):

@@ -1,5 +1,6 @@
 """torch.cuda over JAX's GPU backend: tells the truth about what JAX sees."""
 from .._device import _gpu_devices, cuda_is_available
+from . import amp  # noqa: F401 - torch.cuda.amp is there after import torch
 
 
 def is_available() -> bool:

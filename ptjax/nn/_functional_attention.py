@@ -9,7 +9,6 @@ import math
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from .._ops.registry import op
 from .._tensor import Tensor

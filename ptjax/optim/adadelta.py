@@ -8,8 +8,9 @@ from __future__ import annotations
 import jax.numpy as jnp
 import optax
 
-from .._tensor import Tensor
-from .optimizer import Optimizer, _head_links, _scalar, _scalar_dtype
+from typing import NamedTuple
+
+from .optimizer import Optimizer, _check_lr, _check_nonnegative, _head_links, _scalar, _scalar_dtype
 
 __all__ = ["Adadelta", "count_steps"]
 
@@ -26,34 +27,28 @@ def count_steps(step_dtype=jnp.float32):
     return optax.GradientTransformation(init_fn, update_fn)
 
 
+class _Flags(NamedTuple):
+    maximize: bool
+    weight_decay: bool   # weight_decay != 0
+    step_dtype: object
+
+
 class Adadelta(Optimizer):
+    _group_defaults = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+    _step_counters = True
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonnegative(eps=eps, weight_decay=weight_decay)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize, capturable=capturable,
                         foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        self._steps_to_tensors()
-
     def _flags(self, group):
-        return (bool(group["maximize"]), bool(group["weight_decay"] != 0), _scalar_dtype())
+        return _Flags(bool(group["maximize"]), bool(group["weight_decay"] != 0), _scalar_dtype())
 
     def _hyper(self, group):
         return {k: _scalar(group[k]) for k in ("lr", "rho", "eps", "weight_decay")}
@@ -63,17 +58,16 @@ class Adadelta(Optimizer):
 
     @staticmethod
     def _links(flags, hyper):
-        maximize, has_wd, sdt = flags
-        links = _head_links(maximize, hyper["weight_decay"] if has_wd else None)
+        links = _head_links(flags.maximize, hyper["weight_decay"] if flags.weight_decay else None)
         core = len(links)
-        links.append(optax.chain(count_steps(sdt), optax.scale_by_adadelta(rho=hyper["rho"], eps=hyper["eps"])))
+        links.append(optax.chain(count_steps(flags.step_dtype),
+                                 optax.scale_by_adadelta(rho=hyper["rho"], eps=hyper["eps"])))
         links.append(optax.scale(-hyper["lr"]))
         return links, core
 
     @staticmethod
     def _to_core(flags, states, params, link):
-        sdt = flags[-1]
-        steps = [s.get("step", jnp.zeros((), sdt)) for s in states]
+        steps = [s.get("step", jnp.zeros((), flags.step_dtype)) for s in states]
         e_g = [s.get("square_avg", jnp.zeros_like(p)) for s, p in zip(states, params)]
         e_x = [s.get("acc_delta", jnp.zeros_like(p)) for s, p in zip(states, params)]
         return (steps, optax.ScaleByAdaDeltaState(e_g=e_g, e_x=e_x))

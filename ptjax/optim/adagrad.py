@@ -9,8 +9,10 @@ from __future__ import annotations
 import jax.numpy as jnp
 import optax
 
-from .._tensor import Tensor
-from .optimizer import Optimizer, _float64, _head_links, _scalar, _scalar_dtype
+from typing import NamedTuple
+
+from .optimizer import (Optimizer, _check_fused, _check_lr, _check_nonnegative, _float64, _head_links, _scalar,
+                        _scalar_dtype)
 
 __all__ = ["Adagrad", "scale_by_torch_adagrad"]
 
@@ -37,30 +39,26 @@ def scale_by_torch_adagrad(lr, lr_decay, eps, initial_accumulator_value=0.0, ste
     return optax.GradientTransformation(init_fn, update_fn)
 
 
+class _Flags(NamedTuple):
+    maximize: bool
+    weight_decay: bool   # weight_decay != 0
+    step_dtype: object
+
+
 class Adagrad(Optimizer):
+    _group_defaults = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
+    _step_counters = True
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_lr(lr)
+        _check_nonnegative(lr_decay=lr_decay, weight_decay=weight_decay,
+                           initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        _check_fused(fused, differentiable, foreach)
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(p)
@@ -76,15 +74,6 @@ class Adagrad(Optimizer):
                                device=p.device)
         state["sum"] = full_like(p.detach(), complex(v, v) if p.is_complex() else v)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-        self._steps_to_tensors()
-
     def _step_group(self, group):
         for p in group["params"]:
             if p._grad is not None and len(self.state[p]) == 0:
@@ -92,7 +81,7 @@ class Adagrad(Optimizer):
         super()._step_group(group)
 
     def _flags(self, group):
-        return (bool(group["maximize"]), bool(group["weight_decay"] != 0), _scalar_dtype())
+        return _Flags(bool(group["maximize"]), bool(group["weight_decay"] != 0), _scalar_dtype())
 
     def _hyper(self, group):
         return {k: _scalar(group[k]) for k in ("lr", "lr_decay", "eps", "weight_decay")}
@@ -102,8 +91,7 @@ class Adagrad(Optimizer):
 
     @staticmethod
     def _links(flags, hyper):
-        maximize, has_wd, sdt = flags
-        links = _head_links(maximize, hyper["weight_decay"] if has_wd else None)
+        links = _head_links(flags.maximize, hyper["weight_decay"] if flags.weight_decay else None)
         core = len(links)
-        links.append(scale_by_torch_adagrad(hyper["lr"], hyper["lr_decay"], hyper["eps"], 0.0, sdt))
+        links.append(scale_by_torch_adagrad(hyper["lr"], hyper["lr_decay"], hyper["eps"], 0.0, flags.step_dtype))
         return links, core

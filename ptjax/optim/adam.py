@@ -11,7 +11,10 @@ from __future__ import annotations
 import jax.numpy as jnp
 import optax
 
-from .optimizer import Optimizer, _float64, _head_links, _lerp, _scalar, _scalar_dtype
+from typing import NamedTuple
+
+from .optimizer import (Optimizer, _check_fused, _check_lr, _check_nonnegative, _float64, _head_links, _lerp, _scalar,
+                        _scalar_dtype)
 
 __all__ = ["Adam", "scale_by_torch_adam"]
 
@@ -55,26 +58,31 @@ def scale_by_torch_adam(lr, beta1, beta2, eps, amsgrad=False, step_dtype=jnp.flo
     return optax.GradientTransformation(init_fn, update_fn)
 
 
+class _Flags(NamedTuple):
+    maximize: bool
+    weight_decay: bool   # weight_decay != 0
+    decoupled: bool      # decoupled_weight_decay (AdamW)
+    amsgrad: bool
+    step_dtype: object
+
+
 class Adam(Optimizer):
+    _group_defaults = {"amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
+                       "differentiable": False, "decoupled_weight_decay": False, "fused": None}
+    _step_counters = True
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
         from .._tensor import Tensor
-        if isinstance(lr, Tensor):
-            if foreach and not capturable:
-                raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
-            if lr.numel() != 1:
-                raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+        _check_lr(lr)
+        _check_nonnegative(eps=eps)
+        for i in (0, 1):
+            if not 0.0 <= betas[i] < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+        _check_nonnegative(weight_decay=weight_decay)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError("betas must be either both floats or both Tensors")
@@ -89,27 +97,11 @@ class Adam(Optimizer):
                         foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
-        self._steps_to_tensors()
+        _check_fused(fused, differentiable, foreach)
 
     def _flags(self, group):
-        return (bool(group["maximize"]), bool(group["weight_decay"] != 0),
-                bool(group["decoupled_weight_decay"]), bool(group["amsgrad"]), _scalar_dtype())
+        return _Flags(bool(group["maximize"]), bool(group["weight_decay"] != 0),
+                      bool(group["decoupled_weight_decay"]), bool(group["amsgrad"]), _scalar_dtype())
 
     def _hyper(self, group):
         b1, b2 = group["betas"]
@@ -122,16 +114,16 @@ class Adam(Optimizer):
 
     @staticmethod
     def _pre_update(flags, hyper, params):
-        maximize, has_wd, decoupled, amsgrad, sdt = flags
-        if has_wd and decoupled:  # torch: param.mul_(1 - lr * weight_decay) before the moments
+        if flags.weight_decay and flags.decoupled:  # torch: param.mul_(1 - lr * weight_decay) before the moments
             factor = 1 - _float64(hyper["lr"]) * _float64(hyper["weight_decay"])
             return [p * factor.astype(p.dtype) for p in params]
         return params
 
     @staticmethod
     def _links(flags, hyper):
-        maximize, has_wd, decoupled, amsgrad, sdt = flags
-        links = _head_links(maximize, hyper["weight_decay"] if has_wd and not decoupled else None)
+        l2 = flags.weight_decay and not flags.decoupled   # AdamW's decay is applied to the params, not the grads
+        links = _head_links(flags.maximize, hyper["weight_decay"] if l2 else None)
         core = len(links)
-        links.append(scale_by_torch_adam(hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"], amsgrad, sdt))
+        links.append(scale_by_torch_adam(hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"], flags.amsgrad,
+                                         flags.step_dtype))
         return links, core

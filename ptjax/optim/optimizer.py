@@ -19,8 +19,10 @@ How a step runs
     Differences from torch: ``step`` counters live on their parameter's device (torch keeps them on the CPU
     unless capturable/fused), since one jitted call needs all its arrays on one device.
 
-Subclasses describe their rule with:
-    ``_flags(group)``        hashable static flags (part of the cache key)
+Subclasses validate their arguments with ``_check_lr`` / ``_check_nonnegative`` / ``_check_fused`` (torch's
+messages), list in ``_group_defaults`` the group keys ``__setstate__`` fills in for older checkpoints, and
+describe their rule with:
+    ``_flags(group)``        the static flags, a NamedTuple of the optimizer's (hashable: part of the cache key)
     ``_hyper(group)``        dict of Python floats (dynamic arguments)
     ``_state_keys(group)``   the torch state keys the rule reads/writes (``None``: touch no state)
     ``_fills_state(flags)``  whether missing state is initialized before the update (default True)
@@ -40,6 +42,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from .._stats import STATS
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 
@@ -55,9 +58,32 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
-# counters for tests and profiling: 'calls' = jitted group updates run, 'traces' = times a rule was traced
-_STATS = {"calls": 0, "traces": 0}
 _JIT_CACHE: dict = {}
+_LABELS = {"eps": "epsilon"}  # torch's word for a hyper-parameter in its messages, where it is not the name
+
+
+def _check_lr(lr):
+    """torch's checks of ``lr``: a Tensor lr has one element, and lr >= 0."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _check_nonnegative(**values):
+    """torch's ``Invalid <name> value: <v>`` for the first negative (or NaN) of ``values``, checked in order."""
+    for name, v in values.items():
+        if not 0.0 <= v:
+            raise ValueError(f"Invalid {_LABELS.get(name, name)} value: {v}")
+
+
+def _check_fused(fused, differentiable, foreach):
+    """torch's checks of ``fused=True`` (accepted, and run as the one jitted update every optimizer uses)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def _typename(obj):
@@ -104,7 +130,7 @@ def _as_complex(x, dtype):
 
 def _group_update(cls, flags, params, grads, states, hyper):
     """The pure function that ``jax.jit`` compiles once per (optimizer class, flags, group structure)."""
-    _STATS["traces"] += 1
+    STATS["optimizer_traces"] += 1
     cdtypes = [p.dtype if jnp.iscomplexobj(p) else None for p in params]
     if any(cdtypes):
         params = [_as_real(p) if c else p for p, c in zip(params, cdtypes)]
@@ -170,6 +196,11 @@ class _RemovableHandle:
 class Optimizer:
     """Base class for all optimizers (torch.optim.Optimizer)."""
 
+    #: group keys (and torch's defaults) that ``__setstate__`` adds to groups saved before torch had them
+    _group_defaults: dict = {}
+    #: whether the state has torch's ``step`` counters (``__setstate__`` turns saved numbers into 0-d tensors)
+    _step_counters = False
+
     def __init__(self, params, defaults):
         self.defaults = defaults
         self._optimizer_step_pre_hooks = OrderedDict()
@@ -206,6 +237,11 @@ class Optimizer:
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, default in self._group_defaults.items():
+                group.setdefault(key, default)
+        if self._step_counters:
+            self._steps_to_tensors()
 
     def __repr__(self):
         s = self.__class__.__name__ + " ("
@@ -470,7 +506,7 @@ class Optimizer:
                     for k in keys:          # (ptjax.compile makes them outside its trace: see _compile/patches.py)
                         if k in s and not isinstance(st.get(k), Tensor):
                             st[k] = Tensor._make(s[k])
-        _STATS["calls"] += 1
+        STATS["optimizer_steps"] += 1
         new_params, new_states = _jitted(type(self), flags)(pvals, gvals, svals, hyper)
         for p, v in zip(params, new_params):
             p._write(v)
@@ -491,7 +527,7 @@ class Optimizer:
 
     # ---- the rule (subclasses) ---------------------------------------------------------------------------------
     def _flags(self, group):
-        return (bool(group.get("maximize", False)), bool(group.get("weight_decay", 0) != 0))
+        raise NotImplementedError
 
     def _hyper(self, group):
         return {}

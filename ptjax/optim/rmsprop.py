@@ -9,7 +9,9 @@ from __future__ import annotations
 import jax.numpy as jnp
 import optax
 
-from .optimizer import Optimizer, _head_links, _lerp, _scalar, _scalar_dtype
+from typing import NamedTuple
+
+from .optimizer import Optimizer, _check_lr, _check_nonnegative, _head_links, _lerp, _scalar, _scalar_dtype
 
 __all__ = ["RMSprop", "scale_by_torch_rms"]
 
@@ -54,40 +56,30 @@ def scale_by_torch_rms(alpha, eps, momentum=0.0, centered=False, use_momentum=Fa
     return optax.GradientTransformation(init_fn, update_fn)
 
 
+class _Flags(NamedTuple):
+    maximize: bool
+    weight_decay: bool   # weight_decay != 0
+    momentum: bool       # momentum > 0
+    centered: bool
+    step_dtype: object
+
+
 class RMSprop(Optimizer):
+    _group_defaults = {"momentum": 0, "centered": False, "foreach": None, "maximize": False, "differentiable": False,
+                       "capturable": False}
+    _step_counters = True
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        from .._tensor import Tensor
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_lr(lr)
+        _check_nonnegative(eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered, weight_decay=weight_decay,
                         capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        self._steps_to_tensors()
-
     def _flags(self, group):
-        return (bool(group["maximize"]), bool(group["weight_decay"] != 0), bool(group["momentum"] > 0),
-                bool(group["centered"]), _scalar_dtype())
+        return _Flags(bool(group["maximize"]), bool(group["weight_decay"] != 0), bool(group["momentum"] > 0),
+                      bool(group["centered"]), _scalar_dtype())
 
     def _hyper(self, group):
         return {k: _scalar(group[k]) for k in ("lr", "alpha", "eps", "weight_decay", "momentum")}
@@ -102,9 +94,9 @@ class RMSprop(Optimizer):
 
     @staticmethod
     def _links(flags, hyper):
-        maximize, has_wd, use_momentum, centered, sdt = flags
-        links = _head_links(maximize, hyper["weight_decay"] if has_wd else None)
+        links = _head_links(flags.maximize, hyper["weight_decay"] if flags.weight_decay else None)
         core = len(links)
-        links.append(scale_by_torch_rms(hyper["alpha"], hyper["eps"], hyper["momentum"], centered, use_momentum, sdt))
+        links.append(scale_by_torch_rms(hyper["alpha"], hyper["eps"], hyper["momentum"], flags.centered,
+                                        flags.momentum, flags.step_dtype))
         links.append(optax.scale(-hyper["lr"]))
         return links, core

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import optax
 
-from .optimizer import Optimizer, _head_links, _scalar
+from .optimizer import Optimizer, _check_fused, _check_lr, _check_nonnegative, _head_links, _scalar
 
 __all__ = ["SGD", "torch_dampened_momentum"]
 
@@ -37,41 +37,31 @@ def torch_dampened_momentum(momentum, dampening, nesterov=False):
     return optax.GradientTransformation(init_fn, update_fn)
 
 
+class _Flags(NamedTuple):
+    maximize: bool
+    weight_decay: bool   # weight_decay != 0
+    momentum: bool       # momentum != 0
+    nesterov: bool
+    dampened: bool       # dampening != 0: torch's layout (a missing buffer means "first step")
+
+
 class SGD(Optimizer):
+    _group_defaults = {"nesterov": False, "maximize": False, "foreach": None, "differentiable": False, "fused": False}
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
-        from .._tensor import Tensor
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_lr(lr)
+        _check_nonnegative(momentum=momentum, weight_decay=weight_decay)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
                         maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+        _check_fused(fused, differentiable, foreach)
 
     def _flags(self, group):
-        return (bool(group["maximize"]), bool(group["weight_decay"] != 0), bool(group["momentum"] != 0),
-                bool(group["nesterov"]), bool(group["dampening"] != 0))
+        return _Flags(bool(group["maximize"]), bool(group["weight_decay"] != 0), bool(group["momentum"] != 0),
+                      bool(group["nesterov"]), bool(group["dampening"] != 0))
 
     def _hyper(self, group):
         return {k: _scalar(group[k]) for k in ("lr", "momentum", "dampening", "weight_decay")}
@@ -80,30 +70,29 @@ class SGD(Optimizer):
         return ("momentum_buffer",) if group["momentum"] != 0 else None
 
     def _fills_state(self, flags):
-        return not flags[4]   # dampened: a missing buffer means "first step" (buffer = grad)
+        return not flags.dampened   # dampened: a missing buffer means "first step" (buffer = grad)
 
     @staticmethod
     def _links(flags, hyper):
-        maximize, has_wd, has_momentum, nesterov, damped = flags
-        links = _head_links(maximize, hyper["weight_decay"] if has_wd else None)
+        links = _head_links(flags.maximize, hyper["weight_decay"] if flags.weight_decay else None)
         core = None
-        if has_momentum:
+        if flags.momentum:
             core = len(links)
-            if damped:
-                links.append(torch_dampened_momentum(hyper["momentum"], hyper["dampening"], nesterov))
+            if flags.dampened:
+                links.append(torch_dampened_momentum(hyper["momentum"], hyper["dampening"], flags.nesterov))
             else:
-                links.append(optax.trace(decay=hyper["momentum"], nesterov=nesterov))
+                links.append(optax.trace(decay=hyper["momentum"], nesterov=flags.nesterov))
         links.append(optax.scale(-hyper["lr"]))
         return links, core
 
     @staticmethod
     def _to_core(flags, states, params, link):
-        if flags[4]:  # dampened: torch's layout as is (a missing buffer means "first step")
+        if flags.dampened:  # torch's layout as is (a missing buffer means "first step")
             return [dict(s) for s in states]
         return optax.TraceState(trace=[s.get("momentum_buffer", jnp.zeros_like(p)) for s, p in zip(states, params)])
 
     @staticmethod
     def _from_core(flags, core_state):
-        if flags[4]:
+        if flags.dampened:
             return core_state
         return [{"momentum_buffer": b} for b in core_state.trace]

@@ -27,12 +27,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import struct
 
 import numpy as np
 
 from .. import _dtype
+from .._atomic import atomic_write
 from ..serialization import CheckpointError
 
 __all__ = ["save", "load", "save_file", "load_file", "SafetensorError"]
@@ -128,23 +128,9 @@ def save(tensors: dict, metadata: dict | None = None) -> bytes:
 def save_file(tensors: dict, filename, metadata: dict | None = None) -> None:
     """Write ``tensors`` to ``filename`` atomically (temp file beside it, fsync, ``os.replace``)."""
     parts = _serialize(tensors, metadata)
-    path = os.fspath(filename)
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for c in parts:
-                fh.write(memoryview(c) if isinstance(c, np.ndarray) else c)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_write(filename) as fh:
+        for c in parts:
+            fh.write(memoryview(c) if isinstance(c, np.ndarray) else c)
 
 
 # ---- reading -----------------------------------------------------------------------------------------------------

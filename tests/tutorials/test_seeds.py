@@ -105,7 +105,7 @@ def test_tutorial_block(path, index, tmp_path, monkeypatch):
                 run(src, ns)
             outputs[lib] = (type(exc.value).__name__, str(exc.value))
             # the rest of the block must still run for later blocks: everything but the CUDA line
-            run("\n".join(l for l in src.splitlines() if "device='cuda'" not in l), ns)
+            run("\n".join(line for line in src.splitlines() if "device='cuda'" not in line), ns)
         else:
             outputs[lib] = run(src, ns)
     if "torch" in outputs and (key in DETERMINISTIC or key in CUDA_BLOCKS) and \

@@ -13,34 +13,9 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropy
 from .sparse import Embedding
 from .flatten import Flatten, Unflatten
 
-# ---- layers built alongside, in their own files (each import is optional until the file exists) ---------------
-try:
-    from .conv import *  # noqa: F401,F403
-except ModuleNotFoundError as _e:
-    if _e.name != "ptjax.nn.modules.conv":
-        raise
-try:
-    from .pooling import *  # noqa: F401,F403
-except ModuleNotFoundError as _e:
-    if _e.name != "ptjax.nn.modules.pooling":
-        raise
-try:
-    from .normalization import *  # noqa: F401,F403
-except ModuleNotFoundError as _e:
-    if _e.name != "ptjax.nn.modules.normalization":
-        raise
-try:
-    from .rnn import *  # noqa: F401,F403
-except ModuleNotFoundError as _e:
-    if _e.name != "ptjax.nn.modules.rnn":
-        raise
-try:
-    from .activation_attention import *  # noqa: F401,F403
-except ModuleNotFoundError as _e:
-    if _e.name != "ptjax.nn.modules.activation_attention":
-        raise
-try:
-    from .transformer import *  # noqa: F401,F403
-except ModuleNotFoundError as _e:
-    if _e.name != "ptjax.nn.modules.transformer":
-        raise
+from .conv import *  # noqa: F403
+from .pooling import *  # noqa: F403
+from .normalization import *  # noqa: F403
+from .rnn import *  # noqa: F403
+from .activation_attention import *  # noqa: F403
+from .transformer import *  # noqa: F403

@@ -1,12 +1,12 @@
 """MultiheadAttention (torch's parameters ``in_proj_weight``/``in_proj_bias``/``out_proj``, init and semantics).
 
 The whole attention (input projections, masks, softmax, dropout, output projection) is one op-table kernel:
-see :func:`ptjax.nn._functional_attention.multi_head_attention_forward`.
+see :func:`ptjax.nn.functional.multi_head_attention_forward`.
 """
 from __future__ import annotations
 
 from ..._ops import creation as _creation
-from .. import _functional_attention as FA
+from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
@@ -87,7 +87,7 @@ class MultiheadAttention(Module):
         if not self._qkv_same_embed_dim:
             kw.update(use_separate_proj_weight=True, q_proj_weight=self.q_proj_weight,
                       k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight)
-        out, weights = FA.multi_head_attention_forward(
+        out, weights = F.multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.bias_k,
             self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias, **kw)
         if self.batch_first and batched:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 
 from ..._ops import creation as _creation
-from .. import _functional_conv as FC
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -42,7 +41,8 @@ class _ConvNd(Module):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         valid_padding_modes = {"zeros", "reflect", "replicate", "circular"}
         if padding_mode not in valid_padding_modes:
-            raise ValueError(f"padding_mode must be one of {valid_padding_modes}, but got padding_mode='{padding_mode}'")
+            raise ValueError(f"padding_mode must be one of {valid_padding_modes}, but got "
+                             f"padding_mode='{padding_mode}'")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = _ntuple(kernel_size, n)
@@ -128,19 +128,19 @@ class _Conv(_ConvNd):
 class Conv1d(_Conv):
     """1-d convolution over ``(N, C_in, L)``."""
     _nd = 1
-    _fn = staticmethod(FC.conv1d)
+    _fn = staticmethod(F.conv1d)
 
 
 class Conv2d(_Conv):
     """2-d convolution over ``(N, C_in, H, W)`` (see :func:`ptjax.nn.functional.conv2d` for the implementation)."""
     _nd = 2
-    _fn = staticmethod(FC.conv2d)
+    _fn = staticmethod(F.conv2d)
 
 
 class Conv3d(_Conv):
     """3-d convolution over ``(N, C_in, D, H, W)``."""
     _nd = 3
-    _fn = staticmethod(FC.conv3d)
+    _fn = staticmethod(F.conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -186,14 +186,14 @@ class _ConvTransposeNd(_ConvNd):
 
 class ConvTranspose1d(_ConvTransposeNd):
     _nd = 1
-    _fn = staticmethod(FC.conv_transpose1d)
+    _fn = staticmethod(F.conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
     _nd = 2
-    _fn = staticmethod(FC.conv_transpose2d)
+    _fn = staticmethod(F.conv_transpose2d)
 
 
 class ConvTranspose3d(_ConvTransposeNd):
     _nd = 3
-    _fn = staticmethod(FC.conv_transpose3d)
+    _fn = staticmethod(F.conv_transpose3d)

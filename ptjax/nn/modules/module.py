@@ -1,7 +1,6 @@
 """``nn.Module``: parameters, buffers and submodules registered by attribute assignment, as in torch."""
 from __future__ import annotations
 
-import functools
 import itertools
 import warnings
 from collections import OrderedDict, namedtuple
@@ -453,7 +452,7 @@ class Module:
         if recurse:
             for m in self.children():
                 m._apply(fn)
-        for key, param in self._parameters.items():
+        for param in self._parameters.values():
             if param is None:
                 continue
             with no_grad():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ... import _dtype as D
 from ..._ops import creation as _creation
-from .. import _functional_conv as FC
+from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
@@ -87,7 +87,7 @@ class _BatchNorm(_NormBase):
                 eaf = self.momentum
         bn_training = True if self.training else (self.running_mean is None and self.running_var is None)
         use_stats = not self.training or self.track_running_stats
-        return FC.batch_norm(input, self.running_mean if use_stats else None,
+        return F.batch_norm(input, self.running_mean if use_stats else None,
                              self.running_var if use_stats else None, self.weight, self.bias, bn_training, eaf,
                              self.eps)
 
@@ -136,7 +136,7 @@ class _InstanceNorm(_NormBase):
                                  f"({self.num_features}), but got: {input.size(feature_dim)}.")
         unbatched = input.dim() == self._nd + 1
         x = input.unsqueeze(0) if unbatched else input
-        out = FC.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                                self.training or not self.track_running_stats,
                                self.momentum if self.momentum is not None else 0.0, self.eps)
         return out.squeeze(0) if unbatched else out
@@ -177,7 +177,7 @@ class LayerNorm(Module):
         _reset_affine(self)
 
     def forward(self, input):
-        return FC.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
@@ -205,7 +205,7 @@ class GroupNorm(Module):
         _reset_affine(self)
 
     def forward(self, input):
-        return FC.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
@@ -220,7 +220,7 @@ class LocalResponseNorm(Module):
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, input):
-        return FC.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
@@ -245,7 +245,7 @@ class RMSNorm(Module):
             init.ones_(self.weight)
 
     def forward(self, x):
-        return FC.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -5,7 +5,7 @@ gives the same order in ptjax from run to run, not the order torch gives.
 """
 from ._collate import default_collate, default_convert
 from ._worker import WorkerInfo, get_worker_info
-from .dataloader import DataLoader, _DatasetKind
+from .dataloader import DataLoader, _DatasetKind  # noqa: F401  (torch.utils.data._DatasetKind)
 from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset, Subset, TensorDataset,
                       random_split)
 from .distributed import DistributedSampler

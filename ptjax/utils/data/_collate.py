@@ -1,11 +1,14 @@
-"""``default_collate`` / ``default_convert``, in two flavours sharing one recursion.
+"""``default_collate`` / ``default_convert``, in two flavours sharing one recursion, both NumPy only.
 
-* The public functions build ptjax tensors (main process).
+* The public functions (main process) build *host tensors* (``Tensor._from_host``: CPU tensors whose storage
+  is a NumPy array until their first op; see ``ptjax/_tensor.py``): a batch of host-tensor samples (what
+  ``ToTensor`` and ``Normalize`` return) is stacked with ``np.stack`` and reaches JAX in one transfer, on its
+  first op or its ``.to(device)``. Samples that are tensors in JAX are stacked with ``ptjax.stack``.
 * ``_numpy_collate`` / ``_numpy_convert`` run in DataLoader worker processes.  They produce the same
   structure but every leaf that is to become a tensor is a :class:`_NumpyTensor` (a NumPy array in a small
-  wrapper); ptjax tensors returned by the dataset are read out as NumPy.  The main process turns the
-  wrappers into tensors with :func:`_materialize`.  So a worker never stacks or converts with JAX (a forked
-  worker cannot run JAX at all; see ``dataloader.py``).
+  wrapper); tensors returned by the dataset are read out as NumPy.  The main process turns the wrappers into
+  host tensors with :func:`_materialize`.  So a worker never touches JAX for batches (a forked worker cannot
+  run JAX at all; see ``dataloader.py``).
 """
 from __future__ import annotations
 
@@ -20,21 +23,34 @@ _ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dict
 
 
 class _NumpyTensor:
-    """A NumPy array that the main process turns into a ptjax tensor (``python`` lists use ``ptjax.tensor``'s
-    dtype inference there)."""
-    __slots__ = ("array", "python")
+    """A NumPy array that the main process turns into a (host) tensor."""
+    __slots__ = ("array",)
 
-    def __init__(self, array, python=False):
+    def __init__(self, array):
         self.array = array
-        self.python = python
 
     def __reduce__(self):
-        return (_NumpyTensor, (self.array, self.python))
+        return (_NumpyTensor, (self.array,))
 
 
 def _Tensor():
     from ..._tensor import Tensor
     return Tensor
+
+
+def _numpy_of(t):
+    """A tensor's values as NumPy; a host tensor's without moving it into JAX."""
+    host = t._host_array()
+    return host if host is not None else np.asarray(t.detach()._value)
+
+
+def _python_numbers(batch):
+    """Python ints / bools as ``torch.tensor`` types them: int64, bool; a float among them, the default float."""
+    a = np.array(batch)
+    if a.dtype.kind == "f":
+        from ... import get_default_dtype
+        a = a.astype(get_default_dtype().np)
+    return a
 
 
 def _is_namedtuple(x):
@@ -54,32 +70,27 @@ def _check_same_shape(shapes):
 
 
 class _Policy:
-    """How leaves become tensors: ``numpy=False`` builds ptjax tensors, ``numpy=True`` builds wrappers."""
+    """How leaves become tensors: ``numpy=False`` builds host tensors, ``numpy=True`` builds wrappers."""
 
     def __init__(self, numpy):
         self.numpy = numpy
 
     def from_numpy(self, a):
-        if self.numpy:
-            return _NumpyTensor(a)
-        from ... import from_numpy
-        return from_numpy(np.asarray(a))
+        """``a`` is a fresh array, the batch's own."""
+        if a.dtype == object:  # Python ints too large for int64: ptjax.tensor raises torch's error
+            from ... import tensor
+            tensor(a.tolist())
+        return _NumpyTensor(a) if self.numpy else _Tensor()._from_host(a)
 
     def stack_tensors(self, batch):
         _check_same_shape([tuple(t.shape) for t in batch])
-        if self.numpy:
-            return _NumpyTensor(np.stack([np.asarray(t.detach()._value) for t in batch]))
+        if self.numpy or all(t._host_array() is not None for t in batch):
+            return self.from_numpy(np.stack([_numpy_of(t) for t in batch]))
         from ... import stack
         return stack(list(batch), 0)
 
-    def python_numbers(self, batch):
-        if self.numpy:
-            return _NumpyTensor(list(batch), python=True)
-        from ... import tensor
-        return tensor(list(batch))
-
     def tensor_leaf(self, t):  # default_convert of a tensor
-        return _NumpyTensor(np.asarray(t.detach()._value)) if self.numpy else t
+        return _NumpyTensor(_numpy_of(t)) if self.numpy else t
 
 
 def _collate(batch, p):
@@ -101,8 +112,8 @@ def _collate(batch, p):
             return p.from_numpy(np.array(batch))
     if isinstance(elem, float):
         return p.from_numpy(np.array(batch, dtype=np.float64))
-    if isinstance(elem, int):  # bool included: ptjax.tensor infers bool / int64 / float like torch.tensor
-        return p.python_numbers(batch)
+    if isinstance(elem, int):  # bool included
+        return p.from_numpy(_python_numbers(batch))
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, cabc.Mapping):
@@ -143,7 +154,7 @@ def _convert(data, p):
     if elem_type.__module__ == "numpy" and elem_type.__name__ not in ("str_", "string_", "bytes_"):
         if isinstance(data, np.ndarray) and _is_string_array(data):
             return data
-        return p.from_numpy(np.asarray(data))
+        return p.from_numpy(np.array(data))
     if isinstance(data, cabc.Mapping):
         try:
             if isinstance(data, cabc.MutableMapping):
@@ -201,31 +212,37 @@ def _numpy_convert(data):
 # ---- main process: wrappers -> tensors --------------------------------------------------------------------
 
 def _materialize(obj):
-    """Replace every :class:`_NumpyTensor` in a (freshly unpickled, so ours to mutate) structure."""
-    if isinstance(obj, _NumpyTensor):
-        if obj.python:
-            from ... import tensor
-            return tensor(obj.array)
-        from ... import from_numpy
-        return from_numpy(np.asarray(obj.array))
+    """Replace every :class:`_NumpyTensor` in a (freshly unpickled, so ours to mutate) structure by a host
+    tensor."""
+    return _map_leaves(obj, lambda leaf: _Tensor()._from_host(leaf.array) if isinstance(leaf, _NumpyTensor)
+                       else leaf)
+
+
+def _pin_memory(batch):
+    """``pin_memory()`` every tensor of a freshly collated batch (DataLoader(pin_memory=True))."""
+    return _map_leaves(batch, lambda leaf: leaf.pin_memory() if isinstance(leaf, _Tensor()) else leaf)
+
+
+def _map_leaves(obj, fn):
+    """``fn`` applied to every leaf of a structure of containers; mutable containers are updated in place."""
     if isinstance(obj, (str, bytes, np.ndarray)) or obj is None:
-        return obj
+        return fn(obj)
     if isinstance(obj, cabc.MutableMapping):
         for k in list(obj.keys()):
-            obj[k] = _materialize(obj[k])
+            obj[k] = _map_leaves(obj[k], fn)
         return obj
     if isinstance(obj, cabc.Mapping):
-        items = {k: _materialize(v) for k, v in obj.items()}
+        items = {k: _map_leaves(v, fn) for k, v in obj.items()}
         try:
             return type(obj)(items)
         except TypeError:
             return items
     if _is_namedtuple(obj):
-        return type(obj)(*(_materialize(v) for v in obj))
+        return type(obj)(*(_map_leaves(v, fn) for v in obj))
     if isinstance(obj, tuple):
-        return tuple(_materialize(v) for v in obj)
+        return tuple(_map_leaves(v, fn) for v in obj)
     if isinstance(obj, cabc.MutableSequence):
         for i in range(len(obj)):
-            obj[i] = _materialize(obj[i])
+            obj[i] = _map_leaves(obj[i], fn)
         return obj
-    return obj
+    return fn(obj)

@@ -235,8 +235,10 @@ def _seed_worker(seed, worker_id, base_seed, forked):
         manual_seed(seed)
 
 
-def _worker_loop(iterable, dataset_payload, index_queue, conn, auto_collation, collate, drop_last, base_seed,
-                 init_fn, worker_id, num_workers, forked):
+def _worker_loop(iterable, payload, index_queue, conn, auto_collation, drop_last, base_seed, worker_id,
+                 num_workers, forked, torch_aliases):
+    """``payload``: ``(dataset, collate, worker_init_fn)``, as cloudpickle bytes unless the worker was forked;
+    ``torch_aliases``: install ``python -m ptjax``'s import hook first (the main process runs under it)."""
     import multiprocessing
     from ._collate import _numpy_collate, _numpy_convert
 
@@ -245,9 +247,9 @@ def _worker_loop(iterable, dataset_payload, index_queue, conn, auto_collation, c
 
     sock = _socket_of(conn)
 
-    def send(epoch, task, kind, payload):
+    def send(epoch, task, kind, body):
         try:
-            data, buffers = _dumps((epoch, task, kind, payload))
+            data, buffers = _dumps((epoch, task, kind, body))
         except Exception:
             data, buffers = _dumps((epoch, task, "error", ExceptionWrapper(where=where)))
         _send_message(conn, sock, data, buffers)
@@ -259,7 +261,10 @@ def _worker_loop(iterable, dataset_payload, index_queue, conn, auto_collation, c
         dataset = None
         seed = base_seed + worker_id
         try:
-            dataset = pickle.loads(dataset_payload) if isinstance(dataset_payload, bytes) else dataset_payload
+            if torch_aliases:
+                from ..._torch_alias import install
+                install()
+            dataset, collate, init_fn = pickle.loads(payload) if isinstance(payload, bytes) else payload
             _seed_worker(seed, worker_id, base_seed, forked)
             _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
             if collate == COLLATE:

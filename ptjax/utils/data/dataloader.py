@@ -20,20 +20,30 @@ by default:
 * ``multiprocessing_context="fork"`` is accepted for datasets that only use Python/NumPy (fastest start,
   nothing pickled); any JAX use in such a worker (ptjax ops, ``ptjax.tensor``) deadlocks there.
 
-Workers always run JAX on the CPU (``JAX_PLATFORMS=cpu``) so they never claim accelerator memory.  They
-do not build batches with JAX either: with the default ``collate_fn`` a worker collates with NumPy and
-sends arrays; the main process turns them into ptjax tensors (on its default device).  A custom
-``collate_fn`` runs in the worker as given; ptjax tensors it returns are pickled by value.
+Workers always run JAX on the CPU (``JAX_PLATFORMS=cpu``) so they never claim accelerator memory, and with
+host-side transforms (``ptjax.vision.transforms``) they never start a JAX backend at all.  They do not build
+batches with JAX either: with the default ``collate_fn`` a worker collates with NumPy and sends arrays; the
+main process wraps them as host tensors (see ``_collate.py``): one transfer per batch, at its first op or its
+``.to(device)``.  A custom ``collate_fn`` runs in the worker as given; tensors it returns travel by value.
 
-The dataset, ``collate_fn`` and ``worker_init_fn`` must be picklable (module-level, not lambdas) unless the
-context is ``fork``, and a script must guard its entry point with ``if __name__ == "__main__":`` (workers
-import the main module), as with torch under spawn.
+Scripts without a main guard (as on Linux with torch)
+-----------------------------------------------------
+The dataset, ``collate_fn`` and ``worker_init_fn`` travel to the workers by value with ``cloudpickle``
+(classes and functions defined in the script included, lambdas too), and while workers start, the main
+module is hidden from ``multiprocessing`` (which would otherwise re-run the script in each worker, as spawn and
+forkserver do).  So a worker never imports the script, and a script that creates a multi-process DataLoader at
+module level runs as under torch's fork.  Under ``python -m ptjax`` the workers install the same
+``torch`` -> ``ptjax`` import hook before they load the dataset.
 
 Batches come back in sampler order (``in_order=True``): each worker gets ``prefetch_factor`` tasks ahead,
 round-robin, and out-of-order arrivals wait in a buffer.  A worker's exception is re-raised in the main
-process with its type and the worker's traceback text; a worker that dies raises RuntimeError.  Workers are
-shut down at the end of an epoch (unless ``persistent_workers``), on ``break`` (when the iterator is
-garbage-collected) and at interpreter exit.
+process with its type and the worker's traceback text ("Caught ValueError in DataLoader worker process 0.
+Original Traceback ..."); a worker that dies raises torch's "DataLoader worker (pid(s) ...) exited
+unexpectedly" (the exit code or signal is its cause).  Workers are shut down at the end of an epoch (unless
+``persistent_workers``), on ``break`` (when the iterator is garbage-collected) and at interpreter exit.
+
+``pin_memory=True``: as torch, a warning and nothing else without an accelerator; with one, every tensor of a
+batch is ``pin_memory()``-ed (a host tensor flagged pinned; see ``Tensor.pin_memory``).
 """
 from __future__ import annotations
 
@@ -45,13 +55,18 @@ import multiprocessing.connection
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
+import types
 import warnings
 
+import cloudpickle
+
+from ... import _torch_alias
 from . import _worker
-from ._collate import _materialize, default_collate, default_convert
-from ._worker import ExceptionWrapper, _make_fetcher
+from ._collate import _materialize, _pin_memory, default_collate, default_convert
+from ._worker import _make_fetcher
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
@@ -137,13 +152,30 @@ def _is_forked(ctx):
     return ctx.get_start_method() == "fork"
 
 
+@contextlib.contextmanager
+def _main_module_hidden():
+    """``multiprocessing`` re-runs the main script in a spawned or forkserver child when ``__main__`` has a file;
+    a stand-in module without one makes it skip that (workers get what they run by value instead)."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
+def _accelerator_available():
+    from ..._device import cuda_is_available
+    return cuda_is_available()
+
+
 # ---- the loader ---------------------------------------------------------------------------------------------
 
 class DataLoader:
     """torch.utils.data.DataLoader: batches of a map-style or iterable dataset, in the main process or in
     ``num_workers`` worker processes (see the module docstring for how workers run).
 
-    ``pin_memory`` / ``pin_memory_device`` are accepted and do nothing (JAX manages host/device transfers).
+    ``pin_memory``: see the module docstring (``pin_memory_device`` is accepted and unused).
     Shuffling (``shuffle=True``) uses ptjax's random numbers: reproducible with ``ptjax.manual_seed`` or
     ``generator``, not the order torch gives for the same seed.
     """
@@ -333,6 +365,11 @@ class _BaseDataLoaderIter:
         self._prefetch_factor = loader.prefetch_factor
         self._timeout = loader.timeout
         self._collate_fn = loader.collate_fn
+        self._pin_memory = loader.pin_memory
+        if self._pin_memory and not _accelerator_available():
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.")
+            self._pin_memory = False
         self._persistent_workers = loader.persistent_workers
         self._in_order = loader.in_order
         self._sampler_iter = iter(self._index_sampler)
@@ -357,7 +394,7 @@ class _BaseDataLoaderIter:
     def __next__(self):
         data = self._next_data()
         self._num_yielded += 1
-        return data
+        return _pin_memory(data) if self._pin_memory else data
 
     def __len__(self):
         return len(self._index_sampler)
@@ -397,8 +434,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             collate = _worker.CONVERT
         else:
             collate = self._collate_fn
-        # pickle the dataset once (not once per worker); the worker unpickles it after its setup
-        payload = self._dataset if forked else pickle.dumps(self._dataset, protocol=pickle.HIGHEST_PROTOCOL)
+        # what workers run, pickled once (not once per worker) and by value: see the module docstring
+        payload = (self._dataset, collate, loader.worker_init_fn)
+        if not forked:
+            payload = cloudpickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        torch_aliases = _torch_alias.installed()
 
         self._workers, self._index_queues, self._readers = [], [], []
         self._worker_pids = []
@@ -410,14 +450,14 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 index_queue.cancel_join_thread()  # never block exit on undelivered indices
                 reader, writer = ctx.Pipe(duplex=True)  # a socket pair: it can carry file descriptors
                 w = ctx.Process(target=_worker._worker_loop,
-                                args=(iterable, payload, index_queue, writer, self._auto_collation, collate,
-                                      self._drop_last, self._base_seed, loader.worker_init_fn, i,
-                                      self._num_workers, forked))
+                                args=(iterable, payload, index_queue, writer, self._auto_collation,
+                                      self._drop_last, self._base_seed, i, self._num_workers, forked,
+                                      torch_aliases))
                 w.daemon = True
                 # append first: a failed start still gets cleaned up by _shutdown_workers
                 self._index_queues.append(index_queue)
                 self._readers.append(reader)
-                with _worker_environment():
+                with _worker_environment(), _main_module_hidden():
                     w.start()
                 if default_ctx and ctx.get_start_method() == "forkserver":
                     _note_forkserver()
@@ -516,7 +556,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             readers = {self._readers[i]: i for i in range(self._num_workers) if self._reader_open[i]}
             sentinels = {self._workers[i].sentinel: i for i in range(self._num_workers) if self._workers_status[i]}
             if not readers:
-                raise RuntimeError("DataLoader worker processes exited unexpectedly")
+                pids = ", ".join(str(w.pid) for w in self._workers)
+                raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly")
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             ready = multiprocessing.connection.wait(list(readers) + list(sentinels), timeout=wait)
             if not ready:
@@ -553,7 +594,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 self._raise_worker_death(sorted(set(dead)))
 
     def _raise_worker_death(self, dead):
-        msgs = []
+        """torch's error for workers that died; how each ended (signal or exit code) is its cause."""
+        causes = []
         for i in dead:
             w = self._workers[i]
             w.join(timeout=1.0)
@@ -563,11 +605,13 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                     name = signal.strsignal(-code) or f"signal {-code}"
                 except (ValueError, AttributeError):
                     name = f"signal {-code}"
-                msgs.append(f"DataLoader worker (pid {w.pid}) is killed by signal: {name}. ")
+                causes.append(f"DataLoader worker (pid {w.pid}) is killed by signal: {name}. ")
             else:
-                msgs.append(f"DataLoader worker (pid(s) {w.pid}) exited unexpectedly (exit code {code})")
+                causes.append(f"DataLoader worker (pid {w.pid}) exited unexpectedly with exit code {code}.")
         self._shutdown_workers()
-        raise RuntimeError("\n".join(msgs))
+        pids = ", ".join(str(self._workers[i].pid) for i in dead)
+        raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly") \
+            from RuntimeError("\n".join(causes))
 
     # ---- shutdown --------------------------------------------------------------------------------------------
     def _shutdown_workers(self):

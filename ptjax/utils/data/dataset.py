@@ -12,7 +12,6 @@ import bisect
 import math
 import operator
 import warnings
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -91,10 +90,10 @@ class TensorDataset(Dataset):
         if idx is None:
             return None
         if numpy:  # in a worker process: NumPy only; the main process makes the tensors
-            from ._collate import _NumpyTensor
+            from ._collate import _NumpyTensor, _numpy_of
             arrays = self.__dict__.get("_numpy_cache")
             if arrays is None or len(arrays) != len(self.tensors):
-                arrays = [np.asarray(t.detach()._value) for t in self.tensors]
+                arrays = [_numpy_of(t) for t in self.tensors]
                 self.__dict__["_numpy_cache"] = arrays
             return [_NumpyTensor(a[idx]) for a in arrays]
         from ... import tensor as _tensor

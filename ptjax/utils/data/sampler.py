@@ -7,8 +7,6 @@ the same order in ptjax from run to run, not the order torch gives for that seed
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence, Sized
-
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler"]
 

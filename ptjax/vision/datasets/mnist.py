@@ -6,9 +6,8 @@ Differences from torchvision (on purpose, or for now):
   ``img`` is a ``PIL.Image.Image`` in mode ``'L'`` when Pillow is importable
   (exactly as torchvision); **without Pillow it is a ``uint8`` NumPy array of
   shape ``(H, W)``** (a copy, so changing it does not change the dataset).
-* ``.data`` (``uint8``, N x 28 x 28) and ``.targets`` (``int64``, N) are NumPy
-  arrays for now.  They go through :func:`_as_tensor`, the single place where
-  they will become ptjax tensors.
+* ``.data`` (``uint8``, N x 28 x 28) and ``.targets`` (``int64``, N) are ptjax
+  tensors, made by :func:`_as_tensor` (host tensors: no transfer until used).
 * The raw folder may hold the IDX files uncompressed (as torchvision leaves
   them) or only gzipped (``*.gz``); both are read.  The legacy
   ``processed/training.pt`` files of old torchvision versions are not read.
@@ -65,9 +64,19 @@ __all__ = [
 
 
 def _as_tensor(array: np.ndarray):
-    """Convert a NumPy array for ``.data`` / ``.targets``: the single place MNIST arrays become ptjax tensors."""
-    import ptjax
-    return ptjax.from_numpy(np.ascontiguousarray(array))
+    """Convert a NumPy array for ``.data`` / ``.targets``: the single place MNIST arrays become ptjax tensors.
+
+    Host tensors (CPU tensors over the NumPy array, moved into JAX on their first op; see ``ptjax/_tensor.py``):
+    building the dataset costs no transfer, and DataLoader workers receive plain arrays.
+    """
+    from ptjax import Tensor
+    return Tensor._from_host(np.ascontiguousarray(array))
+
+
+def _host_view(x) -> np.ndarray:
+    """The NumPy array behind ``.data`` / ``.targets`` without moving a host tensor into JAX."""
+    host = x._host_array() if hasattr(x, "_host_array") else None
+    return host if host is not None else np.asarray(x)
 
 
 def _to_numpy(x) -> np.ndarray:
@@ -358,7 +367,7 @@ class MNIST(VisionDataset):
 
         self.data, self.targets = self._load_data()
         # per-sample reads come from NumPy copies: one device round trip per sample would dominate an epoch
-        self._data_np, self._targets_np = np.asarray(self.data), np.asarray(self.targets)
+        self._data_np, self._targets_np = _host_view(self.data), _host_view(self.targets)
 
     # -- files ------------------------------------------------------------- #
     @property

@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,8 @@ import urllib.error
 import urllib.request
 import zlib
 from typing import Dict, Iterable, Optional, Tuple
+
+from ..._atomic import atomic_write
 
 try:  # tqdm is optional: without it downloads simply show no progress bar.
     from tqdm.auto import tqdm as _tqdm
@@ -122,42 +123,22 @@ def _write_verified(
     bar=None,
 ) -> str:
     """Copy *stream* to ``fpath`` through a temp file; verify; rename. Returns the digest."""
-    directory = os.path.dirname(os.path.abspath(fpath))
-    os.makedirs(directory, exist_ok=True)
-    # O_EXCL with a random name, mode 0o666 filtered by the umask (like a normal
-    # file, unlike mkstemp's 0o600).
-    while True:
-        tmp = os.path.join(directory, f".{os.path.basename(fpath)}.{os.getpid()}.{secrets.token_hex(4)}.part")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-            break
-        except FileExistsError:  # pragma: no cover - astronomically unlikely
-            continue
+    os.makedirs(os.path.dirname(os.path.abspath(fpath)), exist_ok=True)
     h = _hasher(algorithm) if algorithm else None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while True:
-                chunk = stream.read(_CHUNK)
-                if not chunk:
-                    break
-                out.write(chunk)
-                if h is not None:
-                    h.update(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
+    with atomic_write(fpath) as out:
+        while True:
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                break
+            out.write(chunk)
+            if h is not None:
+                h.update(chunk)
+            if bar is not None:
+                bar.update(len(chunk))
         digest = h.hexdigest() if h is not None else ""
         if expected is not None and digest != expected.lower():
-            raise ChecksumError(
-                f"{algorithm.upper()} mismatch for {source}: expected {expected.lower()}, got {digest}"
-            )
-        os.replace(tmp, fpath)
-        return digest
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+            raise ChecksumError(f"{algorithm.upper()} mismatch for {source}: expected {expected.lower()}, got {digest}")
+    return digest
 
 
 def _progress(total: Optional[int], desc: str):
