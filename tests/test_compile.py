@@ -3,9 +3,6 @@ tested against torch elsewhere), with state written back, guards, recompiles and
 
 Models are tiny and steps few; XLA's optimizations are off while this module compiles (as in the op tests).
 """
-import os
-import sys
-
 import numpy as np
 import pytest
 
@@ -13,16 +10,8 @@ import ptjax as torch
 import ptjax.nn as nn
 import ptjax.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(__file__))
-from _ops_harness import fast_compiles
-
+pytestmark = pytest.mark.usefixtures("fast_compiles")
 STEPS = 20
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _fast_compiles():
-    with fast_compiles():
-        yield
 
 
 def batches(shape, classes, n=4, seed=0, regression=False):
