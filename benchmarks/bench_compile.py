@@ -30,11 +30,11 @@ import optax
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "examples"))
-from _util import fmt, median_times
+from _util import fmt, median_times  # noqa: E402
 
-import ptjax
-import ptjax.nn as nn
-import ptjax.nn.functional as F
+import ptjax  # noqa: E402
+import ptjax.nn as nn  # noqa: E402
+import ptjax.nn.functional as F  # noqa: E402
 
 V, D, H, L, S, B_LM = 1000, 128, 4, 2, 64, 16
 
@@ -205,7 +205,9 @@ def first_calls(name):
 
 def bench(name, quick):
     (ours, ours_compile, theirs), (model, compiled, eager, batch), (run, sync) = first_calls(name)
-    psync = lambda: next(model.parameters())._value.block_until_ready()
+
+    def psync():
+        next(model.parameters())._value.block_until_ready()
     contenders = {"ptjax compiled": (lambda: compiled(*batch), psync), "jax.jit + optax": (run, sync),
                   "ptjax eager": (lambda: eager(*batch), psync)}
     min_time = {"mlp": 1.0, "cnn": 4.0, "lm": 4.0}[name] / (3 if quick else 1)

@@ -67,7 +67,8 @@ def test_grad_vjp_jvp_jacobians_hessian():
 def test_vmap_in_dims_out_dims():
     x, tx = both(arr(3, 4))
     w, tw = both(arr(4, 3))
-    close(func.vmap(lambda a, b: a @ b, in_dims=(0, None))(x, w), tfunc.vmap(lambda a, b: a @ b, in_dims=(0, None))(tx, tw))
+    close(func.vmap(lambda a, b: a @ b, in_dims=(0, None))(x, w),
+          tfunc.vmap(lambda a, b: a @ b, in_dims=(0, None))(tx, tw))
     close(func.vmap(lambda a: a * 2, in_dims=1, out_dims=1)(x), tfunc.vmap(lambda a: a * 2, in_dims=1, out_dims=1)(tx))
     close(func.vmap(func.vmap(lambda a: a.sum()))(x), tfunc.vmap(tfunc.vmap(lambda a: a.sum()))(tx))
 

@@ -30,6 +30,10 @@ class DeferredScalar:
         return "<the number of Tensor.item(), known once the compiled call has run>"
 
 
-_USES = ["__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__neg__", "__pos__", "__abs__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__", "__bool__", "__float__", "__int__", "__index__", "__complex__", "__round__", "__format__", "__str__", "__hash__", "__iter__", "__len__", "__getitem__"]
+_USES = ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+         "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__neg__", "__pos__",
+         "__abs__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__", "__bool__", "__float__", "__int__",
+         "__index__", "__complex__", "__round__", "__format__", "__str__", "__hash__", "__iter__", "__len__",
+         "__getitem__")
 for _name in _USES:
     setattr(DeferredScalar, _name, DeferredScalar._used)

@@ -101,11 +101,10 @@ def grad_and_value(func, argnums=0, has_aux=False):
     """``torch.func.grad_and_value``: ``(gradients w.r.t. argnums, value)`` (value is ``(output, aux)`` with aux)."""
     def wrapper(*args, **kwargs):
         dyn, static = _split(args)
-        call = (lambda *a: func(*a, **kwargs))
 
         def scalar(*d):
             with no_grad():
-                value, aux = _output_and_aux(call(*_merge(d, static)), has_aux)
+                value, aux = _output_and_aux(func(*_merge(d, static), **kwargs), has_aux)
             _check_scalar(value)
             return value._value.reshape(()), (value._value, _arrays(aux))
 
