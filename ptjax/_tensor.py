@@ -165,6 +165,8 @@ class Tensor:
             if len(devs) == 1:
                 return from_jax_device(next(iter(devs)))
             return from_jax_device(next(iter(devs)))
+        if isinstance(d, jax.core.Tracer):  # traced (ptjax.compile, ptjax.func): JAX's default device runs it
+            return from_jax_device(jax.devices()[0])
         return CPU
 
     @property
