@@ -5,6 +5,7 @@ An import hook (``ptjax._torch_alias``) maps ``torch`` and ``torch.*`` onto ``pt
 """
 from __future__ import annotations
 
+import os
 import runpy
 import sys
 
@@ -20,6 +21,7 @@ def main(argv=None):
         return 0 if argv else 2
     install()
     sys.argv = list(argv)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(argv[0])))  # as `python script.py`: its folder first
     runpy.run_path(argv[0], run_name="__main__")
     return 0
 
