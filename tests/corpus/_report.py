@@ -11,11 +11,13 @@ import numpy as np
 
 
 def _plain(value):
-    """Tensors, arrays, sizes and dtypes as JSON-ready Python values."""
+    """Tensors, arrays, sizes, containers and dtypes as JSON-ready Python values."""
     if hasattr(value, "tolist"):
         value = value.tolist()
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (bool, int, float, str)) or value is None:
         return value
     return str(value)
@@ -35,7 +37,7 @@ def numpy_init(module, seed=0, scale=None):
     rng = np.random.RandomState(seed)
     for p in module.parameters():
         shape = tuple(p.shape)
-        fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else shape[0]
+        fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else int(np.prod(shape))
         bound = scale if scale is not None else 1.0 / np.sqrt(fan_in)
         p.data = p.new_tensor(rng.uniform(-bound, bound, shape).astype(np.float32))
     return module
