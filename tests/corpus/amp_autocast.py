@@ -41,7 +41,7 @@ with torch.autocast(device_type=device, dtype=amp_dtype):
 scaler = torch.amp.GradScaler(device, init_scale=2.0 ** 10)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 losses = []
-for epoch in range(30):
+for _epoch in range(30):
     optimizer.zero_grad()
     with torch.autocast(device_type=device, dtype=amp_dtype):
         loss = nn.functional.mse_loss(model(inputs), targets)

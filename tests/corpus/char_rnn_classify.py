@@ -60,7 +60,7 @@ def category_from_output(output):
 
 
 losses = []
-for epoch in range(6):
+for _epoch in range(5):
     order.shuffle(examples)
     total = 0.0
     for name, category in examples:

@@ -56,7 +56,7 @@ ys = torch.sin(xs)
 a = torch.tensor(0.0, requires_grad=True)
 b = torch.tensor(0.6, requires_grad=True)
 losses = []
-for step in range(200):
+for _step in range(200):
     pred = a + ClippedCube.apply(b * xs, 1.5)
     loss = (pred - ys).pow(2).sum()
     loss.backward()

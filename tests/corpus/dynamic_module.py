@@ -36,7 +36,7 @@ criterion = torch.nn.MSELoss(reduction="sum")
 optimizer = torch.optim.SGD(model.parameters(), lr=1e-8, momentum=0.9)
 choices = random.Random(0)  # Python's own generator: the same draws under both libraries
 losses = []
-for t in range(300):
+for _t in range(300):
     y_pred = model(x, choices.randint(0, 2))
     loss = criterion(y_pred, y)
     losses.append(loss.item())

@@ -59,7 +59,7 @@ criterion = nn.CrossEntropyLoss()
 optimizer = torch.optim.SGD(model.parameters(), lr=2.0)
 scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.5)
 epoch_losses = []
-for epoch in range(4):
+for _epoch in range(4):
     total = 0.0
     for start in range(0, 128, 16):
         label, text, offsets = collate_batch(data[start:start + 16])
@@ -100,7 +100,7 @@ class NGramLanguageModeler(nn.Module):
 ngram = numpy_init(NGramLanguageModeler(len(words), 6, 2), seed=3)
 optimizer = torch.optim.SGD(ngram.parameters(), lr=0.05)
 losses = []
-for epoch in range(6):
+for _epoch in range(6):
     total_loss = 0
     for context, target in ngrams:
         context_idxs = torch.tensor([word_to_ix[w] for w in context], dtype=torch.long)

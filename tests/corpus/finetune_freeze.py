@@ -33,7 +33,7 @@ optimizer_ft = optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), 
 exp_lr_scheduler = lr_scheduler.StepLR(optimizer_ft, step_size=3, gamma=0.1)
 model.features.eval()  # keep the frozen BatchNorm statistics
 lrs, losses = [], []
-for epoch in range(8):
+for _epoch in range(8):
     optimizer_ft.zero_grad()
     loss = criterion(model(images), labels)
     loss.backward()
@@ -59,7 +59,7 @@ cosine = lr_scheduler.CosineAnnealingLR(optimizer, T_max=7, eta_min=1e-5)
 scheduler = lr_scheduler.SequentialLR(optimizer, schedulers=[warmup, cosine], milestones=[3])
 model.train()
 history = []
-for epoch in range(10):
+for _epoch in range(10):
     optimizer.zero_grad()
     loss = criterion(model(images), labels)
     loss.backward()

@@ -31,7 +31,7 @@ optimizerG = optim.Adam(netG.parameters(), lr=0.01, betas=(0.5, 0.999))
 with torch.no_grad():
     start_gap = (netG(fixed_noise).mean() - REAL_MEAN).abs().item()
 G_losses, D_losses = [], []
-for i in range(300):
+for _i in range(300):
     # (1) update D: maximize log(D(x)) + log(1 - D(G(z)))
     netD.zero_grad()
     real = REAL_MEAN + REAL_STD * torch.randn(BATCH, 1)

@@ -13,7 +13,7 @@ training_data = [
     ("That child read a book".split(), ["DET", "NN", "V", "DET", "NN"]),
 ]
 word_to_ix = {}
-for sent, tags in training_data:
+for sent, _ in training_data:
     for word in sent:
         if word not in word_to_ix:
             word_to_ix[word] = len(word_to_ix)
@@ -56,7 +56,7 @@ with torch.no_grad():
     report("scores_before", tag_scores, rtol=1e-4, atol=1e-6)
 
 epoch_losses = []
-for epoch in range(60):
+for _epoch in range(60):
     total = 0.0
     for sentence, tags in training_data:
         model.zero_grad()

@@ -53,7 +53,7 @@ preds = model(xb)
 report("scratch_first_loss", loss_func(preds, yb), rtol=1e-5)
 report("scratch_first_acc", accuracy(preds, yb))
 
-for epoch in range(epochs):
+for _epoch in range(epochs):
     for i in range((n - 1) // bs + 1):
         start_i = i * bs
         xb, yb = x_train[start_i:start_i + bs], y_train[start_i:start_i + bs]
@@ -111,7 +111,7 @@ def loss_batch(model, loss_func, xb, yb, opt=None):
 
 
 def fit(epochs, model, loss_func, opt, train_dl, valid_dl):
-    for epoch in range(epochs):
+    for _epoch in range(epochs):
         model.train()
         for xb, yb in train_dl:
             loss_batch(model, loss_func, xb, yb, opt)

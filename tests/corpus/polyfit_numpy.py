@@ -12,7 +12,7 @@ coef_np = np.array([0.1, -0.2, 0.05, 0.3])  # the same starting point for both f
 lr = 1e-6
 
 a, b, c, d = coef_np
-for step in range(300):
+for _ in range(300):
     y_pred = a + b * x_np + c * x_np ** 2 + d * x_np ** 3
     grad_y = 2.0 * (y_pred - y_np)
     a -= lr * grad_y.sum()

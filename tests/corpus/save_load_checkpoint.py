@@ -86,8 +86,8 @@ except RuntimeError as e:
     strict_error = str(e).splitlines()[0]
 report("strict_error", strict_error)
 
-torch.save({"t": torch.arange(6).view(2, 3), "lst": [torch.ones(2), 3, "x"], "f64": torch.zeros(2, dtype=torch.float64)},
-           "misc.pt")
+misc = {"t": torch.arange(6).view(2, 3), "lst": [torch.ones(2), 3, "x"], "f64": torch.zeros(2, dtype=torch.float64)}
+torch.save(misc, "misc.pt")
 misc = torch.load("misc.pt")
 report("misc", [misc["t"], misc["lst"][0], misc["lst"][1:], str(misc["f64"].dtype)])
 shared = torch.arange(10)

@@ -98,7 +98,7 @@ enc_opt = optim.Adam(encoder.parameters(), lr=0.01)
 dec_opt = optim.Adam(decoder.parameters(), lr=0.01)
 criterion = nn.NLLLoss()
 losses = []
-for epoch in range(10):
+for _epoch in range(7):
     for start in range(0, 64, 16):
         src, tgt = src_all[start:start + 16], tgt_all[start:start + 16]
         enc_opt.zero_grad()

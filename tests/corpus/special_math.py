@@ -18,7 +18,8 @@ report("lgamma", torch.lgamma(torch.tensor([0.5, 3.0])), rtol=1e-6)
 report("xlogy", torch.special.xlogy(torch.tensor([0.0, 2.0]), torch.tensor([0.0, 3.0])), rtol=1e-6)
 report("xlog1py", torch.special.xlog1py(torch.tensor([0.0, 2.0]), torch.tensor([-1.0, 3.0])), rtol=1e-6)
 report("entr", torch.special.entr(torch.tensor([0.0, 0.5, 1.0, -1.0])), rtol=1e-6)
-report("log1p_expm1", [torch.special.log1p(torch.tensor([1e-8])).item(), torch.special.expm1(torch.tensor(1e-8)).item()],
+tiny = torch.tensor([1e-8])
+report("log1p_expm1", [torch.special.log1p(tiny).item(), torch.special.expm1(tiny).item()],
        rtol=1e-6)
 report("i0_i1", [torch.special.i0(torch.tensor([0.0, 1.0])).tolist(), torch.special.i1(torch.tensor([1.0])).tolist()],
        rtol=1e-5)
@@ -31,7 +32,8 @@ report("polygamma", torch.special.polygamma(1, torch.tensor([1.0, 2.0])), rtol=1
 report("multigammaln", torch.special.multigammaln(torch.tensor([2.5]), 2), rtol=1e-5)
 
 report("numpy_aliases", [torch.arcsin(torch.tensor(0.5)).item(), torch.arccos(torch.tensor(0.5)).item(),
-                         torch.arctan2(torch.tensor(1.0), torch.tensor(-1.0)).item(), torch.arctanh(torch.tensor(0.5)).item(),
+                         torch.arctan2(torch.tensor(1.0), torch.tensor(-1.0)).item(),
+                         torch.arctanh(torch.tensor(0.5)).item(),
                          torch.arcsinh(torch.tensor(1.0)).item(), torch.arccosh(torch.tensor(2.0)).item()], rtol=1e-6)
 report("absolute_negative", [torch.absolute(x).tolist(), torch.negative(x).tolist()])
 report("deg_rad", [torch.deg2rad(torch.tensor([180.0])).item(), torch.rad2deg(torch.tensor([1.0])).item()], rtol=1e-6)
@@ -47,7 +49,8 @@ report("log_softmax_extreme", torch.log_softmax(torch.tensor([0.0, 1000.0]), 0))
 report("div_modes", [torch.div(torch.tensor([-7, 7]), 2, rounding_mode="floor").tolist(),
                      torch.div(torch.tensor([-7, 7]), 2, rounding_mode="trunc").tolist(),
                      torch.div(torch.tensor([-7, 7]), 2).tolist()])
-report("fmod_remainder", [torch.fmod(torch.tensor([-7.0, 7.0]), 3).tolist(), torch.remainder(torch.tensor([-7.0, 7.0]), 3).tolist()])
+sevens = torch.tensor([-7.0, 7.0])
+report("fmod_remainder", [torch.fmod(sevens, 3).tolist(), torch.remainder(sevens, 3).tolist()])
 report("round_decimals", torch.round(torch.tensor([1.2345, 2.5, 3.5, -0.5]), decimals=2))
 report("round_half_even", torch.round(torch.tensor([0.5, 1.5, 2.5, -1.5])))
 shifts = torch.tensor([1, 2, 3])
@@ -56,7 +59,8 @@ report("shifts", [(shifts << 2).tolist(), (torch.tensor([16, 32]) >> 3).tolist()
 report("bitwise", [(torch.tensor([12]) & 10).item(), (torch.tensor([12]) | 3).item(), (torch.tensor([12]) ^ 5).item(),
                    (~torch.tensor([0, 5])).tolist()])
 report("special_values", [torch.tensor([1.0, -1.0, 0.0]).div(0).tolist(), torch.isnan(torch.tensor(0.0) / 0).item()])
-report("nan_to_num", torch.nan_to_num(torch.tensor([float("nan"), float("inf"), -float("inf")]), posinf=9.0, neginf=-9.0))
+specials = torch.tensor([float("nan"), float("inf"), -float("inf")])
+report("nan_to_num", torch.nan_to_num(specials, posinf=9.0, neginf=-9.0))
 report("isfinite_isinf", [torch.isfinite(torch.tensor([1.0, float("inf")])).tolist(),
                           torch.isinf(torch.tensor([1.0, -float("inf")])).tolist(),
                           torch.isneginf(torch.tensor([-float("inf")])).tolist()])
@@ -73,9 +77,11 @@ report("quantile_median_mode", [torch.quantile(torch.arange(5.0), torch.tensor([
                                 torch.mode(torch.tensor([2, 2, 3, 3, 3, 1])).values.item()], rtol=1e-6)
 report("isin_searchsorted_bucketize", [torch.isin(torch.tensor([1, 4, 6]), torch.tensor([4, 5, 6])).tolist(),
                                       torch.searchsorted(torch.tensor([1, 3, 5, 7]), torch.tensor([3, 6])).tolist(),
-                                      torch.bucketize(torch.tensor([0.5, 3.0, 9.0]), torch.tensor([1.0, 3.0, 5.0])).tolist()])
+                                      torch.bucketize(torch.tensor([0.5, 3.0, 9.0]),
+                                                      torch.tensor([1.0, 3.0, 5.0])).tolist()])
 report("tril_indices", torch.tril_indices(3, 3))
-report("fliplr_rot90", [torch.fliplr(torch.arange(4).view(2, 2)).tolist(), torch.rot90(torch.arange(4).view(2, 2)).tolist()])
+square = torch.arange(4).view(2, 2)
+report("fliplr_rot90", [torch.fliplr(square).tolist(), torch.rot90(square).tolist()])
 report("broadcast_tensors", [list(t.shape) for t in torch.broadcast_tensors(torch.ones(3, 1), torch.ones(1, 4))])
 d = torch.zeros(3, 3)
 d.fill_diagonal_(5)

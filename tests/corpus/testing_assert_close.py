@@ -32,10 +32,12 @@ report("python_scalars", failure(lambda: assert_close(1.0, 1.0 + 1e-9)))
 message = failure(lambda: assert_close(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.tensor([[1.0, 2.5], [3.0, 4.0]])))
 report("message_lines", [line.strip() for line in message.splitlines()])
 
-report("allclose", [torch.allclose(a, a + 1e-6), torch.allclose(a, a + 1e-3), torch.allclose(a, a + 1e-3, atol=1e-2)])
+report("allclose", [torch.allclose(a, a + 1e-6), torch.allclose(a, a + 1e-3),
+                    torch.allclose(a, a + 1e-3, atol=1e-2)])
 report("allclose_nan", [torch.allclose(nan, nan), torch.allclose(nan, nan, equal_nan=True)])
 report("isclose", torch.isclose(a, torch.tensor([1.0, 2.1, 3.0 + 1e-7])))
-report("equal", [torch.equal(a, a.clone()), torch.equal(a, a[:2]), torch.equal(torch.tensor([1, 2]), torch.tensor([1, 2]))])
+report("equal", [torch.equal(a, a.clone()), torch.equal(a, a[:2]),
+                 torch.equal(torch.tensor([1, 2]), torch.tensor([1, 2]))])
 
 
 def numerical_grad(f, x, eps=1e-6):

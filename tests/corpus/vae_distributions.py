@@ -65,7 +65,7 @@ report("sample_shape", Normal(torch.zeros(3), 1.0).sample((5,)).shape)
 model = VAE()
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
 epoch_losses = []
-for epoch in range(15):
+for _epoch in range(15):
     model.train()
     train_loss = 0.0
     for (x,) in loader:

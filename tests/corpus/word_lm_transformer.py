@@ -60,7 +60,7 @@ optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
 scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.9)
 
 losses, lrs = [], []
-for epoch in range(6):
+for _epoch in range(6):
     model.train()
     for i in range(0, stream.size(0) - 1, bptt):
         data, targets = stream[i:i + bptt], stream[i + 1:i + 1 + bptt].reshape(-1)
