@@ -9,6 +9,7 @@ Cost: the ptjax side is one ``python -m ptjax`` process per script, as a user ru
 is one process that imports torch once and forks a child per script (tests/corpus/_torch_batch.py). The
 processes run in the background, two at a time (``CORPUS_JOBS``), from the first corpus test on.
 """
+import importlib.machinery
 import json
 import os
 import subprocess
@@ -77,11 +78,8 @@ MISSING = {
 
 
 def _torch_available():
-    try:
-        import importlib.util
-        return importlib.util.find_spec("torch") is not None
-    except ValueError:  # a torch module without a spec
-        return True
+    """Real torch on sys.path (asked of the path finder, past any torch → ptjax import hook in this process)."""
+    return importlib.machinery.PathFinder.find_spec("torch") is not None
 
 
 class Run:
