@@ -309,3 +309,81 @@ def test_complex_params_match_torch():
     pz.grad = P.tensor(g)
     with pytest.raises(RuntimeError, match="Adafactor does not support complex parameters"):
         PO.Adafactor([pz]).step()
+
+
+# ---- swa_utils, swap_in_optimizer_params_and_state -------------------------------------------------------------
+def _bn_net(lib, seed_state=None):
+    nn = lib.nn
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    if seed_state is not None:
+        net.load_state_dict({k: lib.tensor(v) for k, v in seed_state.items()})
+    return net
+
+
+@pytest.mark.parametrize("kind", ["swa", "ema-multi", "ema-avg"])
+def test_averaged_model_and_update_bn_match_torch(kind):
+    rng = np.random.default_rng(21)
+    init = {k: v.detach().numpy().copy() for k, v in _bn_net(T).state_dict().items()}
+    xs = [rng.standard_normal((5, 3)).astype(np.float32) for _ in range(3)]
+    out = []
+    for lib in (T, P):
+        su = lib.optim.swa_utils
+        net = _bn_net(lib, init)
+        kw = {"swa": {}, "ema-multi": dict(multi_avg_fn=su.get_ema_multi_avg_fn(0.9)),
+              "ema-avg": dict(avg_fn=su.get_ema_avg_fn(0.8), use_buffers=True)}[kind]
+        avg = su.AveragedModel(net, **kw)
+        for k in range(4):
+            with lib.no_grad():
+                for p in net.parameters():
+                    p.mul_(0.9).add_(0.1 * (k + 1))
+            net(lib.tensor(xs[k % 3]))   # moves the BatchNorm buffers
+            avg.update_parameters(net)
+        su.update_bn([lib.tensor(x) for x in xs], avg)
+        out.append({k: to_numpy(v).copy() for k, v in avg.state_dict().items()})
+        out[-1]["y"] = to_numpy(avg.eval()(lib.tensor(xs[0])).detach())
+    assert list(out[1]) == list(out[0])
+    for k, v in out[0].items():
+        np.testing.assert_allclose(out[1][k], v, rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+@pytest.mark.parametrize("strategy,anneal", [("cos", 3), ("linear", 0)])
+def test_swalr_matches_torch(strategy, anneal):
+    lrs = []
+    for lib in (T, P):
+        opt = lib.optim.SGD([{"params": [lib.zeros(1, requires_grad=True)]},
+                             {"params": [lib.zeros(1, requires_grad=True)], "lr": 0.3}], lr=0.1)
+        sched = lib.optim.swa_utils.SWALR(opt, swa_lr=[0.05, 0.01], anneal_epochs=anneal, anneal_strategy=strategy)
+        seq = []
+        for _ in range(6):
+            opt.step()
+            sched.step()
+            seq.append(sched.get_last_lr())
+        lrs.append(seq)
+        with pytest.raises(ValueError, match="anneal_strategy must be one of 'cos' or 'linear', instead got x"):
+            lib.optim.swa_utils.SWALR(opt, 0.1, anneal_strategy="x")
+    np.testing.assert_allclose(lrs[1], lrs[0], rtol=1e-12)
+
+
+def test_swap_in_optimizer_params_and_state_matches_torch():
+    results = []
+    for lib in (T, P):
+        live = lib.tensor(np.ones(3, np.float32), requires_grad=True)
+        opt = lib.optim.Adam([live], lr=0.1)
+        live.grad = lib.tensor(np.full(3, 0.5, np.float32))
+        opt.step()
+        sd = opt.state_dict()
+        other = lib.tensor(np.arange(3, dtype=np.float32), requires_grad=True)
+        other.grad = lib.tensor(np.array([1.0, -1.0, 2.0], np.float32))
+        swap_sd = {"state": {0: {k: v.clone() for k, v in sd["state"][0].items()}},
+                   "param_groups": [dict(sd["param_groups"][0], lr=0.5)]}
+        with lib.optim.swap_in_optimizer_params_and_state(opt, {"w": other}, swap_sd):
+            assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["params"][0] is other
+            opt.step()
+        assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["params"][0] is live
+        results.append([to_numpy(other), to_numpy(live), to_numpy(swap_sd["state"][0]["exp_avg"]),
+                        float(opt.state[live]["step"])])
+        with pytest.raises(RuntimeError, match="has a different number of parameter groups"):
+            with lib.optim.swap_in_optimizer_params_and_state(opt, {"w": other}, {"state": {}, "param_groups": []}):
+                pass
+    for a, b in zip(results[0], results[1]):
+        np.testing.assert_allclose(b, a, rtol=1e-6)

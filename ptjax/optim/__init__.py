@@ -14,7 +14,8 @@ from .rprop import Rprop
 from .adafactor import Adafactor
 from .muon import Muon
 from .lbfgs import LBFGS
-from . import lr_scheduler
+from ._stateless import swap_in_optimizer_params_and_state
+from . import lr_scheduler, swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD",
-           "Rprop", "Adafactor", "Muon", "LBFGS", "lr_scheduler"]
+           "Rprop", "Adafactor", "Muon", "LBFGS", "lr_scheduler", "swa_utils", "swap_in_optimizer_params_and_state"]
