@@ -517,6 +517,10 @@ class Optimizer:
                 done = _jitted_init(type(self), flags)([pvals[i] for i in todo], [svals[i] for i in todo], hyper)
                 for i, s in zip(todo, done):
                     svals[i] = s
+                    st = state[params[i]]   # the state tensors exist before the update writes them, as in torch
+                    for k in keys:          # (ptjax.compile makes them outside its trace: see _compile/patches.py)
+                        if k in s and not isinstance(st.get(k), Tensor):
+                            st[k] = Tensor._make(s[k])
         STATS["optimizer_steps"] += 1
         new_params, new_states = _jitted(type(self), flags)(pvals, gvals, svals, hyper)
         for p, v in zip(params, new_params):
