@@ -785,9 +785,6 @@ class Module:
                 s += "\n  " + "\n  ".join(lines) + "\n"
         return s + ")"
 
-    def compile(self, *args, **kwargs):
-        """Accepted for compatibility: ptjax's kernels are already compiled by XLA."""
-
 
 class _PENDING:
     plan = None  # the copies of the running load_state_dict, applied once everything validated
