@@ -82,14 +82,15 @@ def mvlgamma(input, p):
 
 
 def _incomplete_gamma_check(name):
-    """torch's igamma / igammac take two tensors (no Python numbers) of a floating dtype."""
+    """torch's igamma / igammac take two tensors (no Python numbers) whose promoted dtype is floating."""
     def check(input, other):
         for i, (param, t) in enumerate((("input", input), ("other", other))):
             if not isinstance(t, Tensor):
                 raise TypeError(f"{name}(): argument '{param}' (position {i + 1}) must be Tensor, not "
                                 f"{type(t).__name__}")
-            if not t.is_floating_point():
-                raise NotImplementedError(f'"{name}_cpu" not implemented for \'{D.SCALAR_TYPE_NAME[t.dtype.name]}\'')
+        common = D.promote_types(input.dtype, other.dtype)
+        if not common.is_floating_point:
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{D.SCALAR_TYPE_NAME[common.name]}\'')
     return check
 
 
