@@ -14,13 +14,13 @@ import numpy as np
 from jax import lax
 
 from .._ops.registry import op
-from ._functional_utils import _batched, _tuple
+from ._functional_utils import _batched, _shape_list, _tuple
 
 __all__ = [
     "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "unfold", "fold", "pixel_shuffle",
-    "pixel_unshuffle"
+    "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"
 ]
 
 
@@ -510,3 +510,26 @@ def pixel_unshuffle(input, downscale_factor):
     n = len(lead)
     x = jnp.transpose(x, tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
     return x.reshape(tuple(lead) + (c * r * r, h // r, w // r))
+
+
+def _channel_shuffle_check(input, groups):
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"{_shape_list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    if input.shape[1] % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {input.shape[1]} channels and "
+                           f"{groups} groups.")
+
+
+@op(jit=True, method=False, check=_channel_shuffle_check, aliases=("native_channel_shuffle",))
+def channel_shuffle(input, groups):
+    """``(N, C, *)``: the channels, seen as ``(groups, C / groups)``, transposed to ``(C / groups, groups)``."""
+    n, c = input.shape[:2]
+    rest = input.shape[2:]
+    x = input.reshape((n, groups, c // groups) + rest)
+    return jnp.swapaxes(x, 1, 2).reshape(input.shape)
+
+
+native_channel_shuffle = channel_shuffle

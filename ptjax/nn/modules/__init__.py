@@ -10,7 +10,8 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropy
                    HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
                    MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
                    TripletMarginLoss)
-from .sparse import Embedding
+from .sparse import Embedding, EmbeddingBag
+from .distance import CosineSimilarity, PairwiseDistance
 from .flatten import Flatten, Unflatten
 
 from .conv import *  # noqa: F403
@@ -19,3 +20,4 @@ from .normalization import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .activation_attention import *  # noqa: F403
 from .transformer import *  # noqa: F403
+from .padding import *  # noqa: F403
