@@ -18,3 +18,4 @@ from .rnn import *  # noqa: F403
 from .activation_attention import *  # noqa: F403
 from .transformer import *  # noqa: F403
 from .padding import *  # noqa: F403
+from .adaptive import AdaptiveLogSoftmaxWithLoss
