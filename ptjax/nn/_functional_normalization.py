@@ -186,7 +186,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return out
 
 
-@op(jit=True, method=False)
+@op(jit=True, method=False, function=False)
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """``x / (k + alpha/size * sum over `size` neighbouring channels of x^2)^beta``."""
     sq = jnp.square(input)
