@@ -198,7 +198,6 @@ def _unpool_size(input, k, s, p, output_size):
     if output_size is None:
         ret = default
     else:
-        output_size = list(output_size)
         if len(output_size) == nd + 2:
             output_size = output_size[2:]
         if len(output_size) != nd:
@@ -223,7 +222,8 @@ def _max_unpool_check(input, indices, output_size):
                            f"{D.SCALAR_TYPE_NAME[indices.dtype.name]}")
     lo, hi = _index_range(indices._value)
     if lo < 0 or hi >= int(np.prod(output_size)):
-        bad = lo if lo < 0 else hi
+        h = np.asarray(indices._value).reshape(-1)   # the last invalid one, as torch's loop reports it
+        bad = int(h[np.flatnonzero((h < 0) | (h >= int(np.prod(output_size))))[-1]])
         shown = output_size if len(output_size) > 1 else tuple(output_size) + (1,)
         raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
                            f"{'x'.join(map(str, shown))})")

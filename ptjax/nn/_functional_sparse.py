@@ -81,8 +81,11 @@ def _bag_checks(input, weight, offsets, include_last_offset):
     bad = (idx < 0) | (idx >= weight.shape[0])
     if bad.any():
         i = int(np.argmax(bad))
-        raise RuntimeError(f"Index {i} of input takes value {int(idx[i])} which is not in the valid range "
-                           f"[0, {weight.shape[0]})")
+        if weight.dtype == D.float32:   # torch's float32 kernel and its generic one word it differently
+            raise RuntimeError(f"Index {i} of input takes value {int(idx[i])} which is not in the valid range "
+                               f"[0, {weight.shape[0]})")
+        raise RuntimeError(f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be "
+                           f"{int(idx[i])}")
     off = np.asarray(offsets._value)
     if off.size:
         if off[0] != 0:
@@ -99,10 +102,12 @@ def _embedding_bag(input, weight, offsets, per_sample_weights, mode, include_las
                    scale_grad_by_freq):
     """``(output, offset2bag, bag_size, max_indices)`` for 1-d ``input`` cut into bags at ``offsets``."""
     n = input.shape[0]
-    bags = offsets.shape[0] - 1 if include_last_offset else offsets.shape[0]
+    # bag starts; with include_last_offset torch ignores the final offset: the last bag runs to the end
+    starts = offsets[:-1] if include_last_offset else offsets
+    bags = starts.shape[0]
     pos = jnp.arange(n)
-    bag = jnp.searchsorted(offsets, pos, side="right") - 1   # the bag of each index
-    valid = (bag >= 0) & (bag < bags)
+    bag = jnp.searchsorted(starts, pos, side="right") - 1   # the bag of each index
+    valid = bag >= 0
     if padding_idx is not None:
         valid = valid & (input != padding_idx)
     bag = jnp.clip(bag, 0, max(bags - 1, 0)).astype(jnp.int64)
