@@ -150,7 +150,7 @@ def _base_coordinates(steps, align_corners):
 
 @op(tensors=("theta",), jit=True, method=False, function=False, grad_name="AffineGridGeneratorBackward0")
 def _affine_grid(theta, size, align_corners):
-    n, spatial = size[0], size[2:]
+    spatial = size[2:]
     axes = [_base_coordinates(s, align_corners).astype(theta.dtype) for s in reversed(spatial)]   # x, y[, z]
     mesh = jnp.meshgrid(*axes[::-1], indexing="ij")[::-1]                                     # each spatial
     base = jnp.stack(mesh + [jnp.ones(tuple(spatial), theta.dtype)], axis=-1)                  # (*spatial, nd+1)

@@ -34,7 +34,7 @@ def fuse_conv_bn_weights(conv_w, conv_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b, trans
     bn_w = _creation.ones_like(bn_rm) if bn_w is None else bn_w
     bn_b = _creation.zeros_like(bn_rm) if bn_b is None else bn_b
     inv_std = (bn_rv + bn_eps).rsqrt()
-    shape = ([1, -1] if transpose else [-1, 1]) + [1] * (conv_w.dim() - 2)
+    shape = ((1, -1) if transpose else (-1, 1)) + (1,) * (conv_w.dim() - 2)
     fused_w = (conv_w * (bn_w * inv_std).reshape(shape)).to(dtype=w_dtype)
     fused_b = ((conv_b - bn_rm) * inv_std * bn_w + bn_b).to(dtype=b_dtype)
     return Parameter(fused_w, conv_w.requires_grad), Parameter(fused_b, conv_b.requires_grad)

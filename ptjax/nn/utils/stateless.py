@@ -60,7 +60,8 @@ def _reparametrize_module(module, parameters_and_buffers, tie_weights=False, str
         if missing:
             msgs.append(f"Missing key(s): {', '.join(map(repr, missing))}.")
         if msgs:
-            raise RuntimeError("Error(s) in reparametrizing for {}:\n\t{}".format(module._get_name(), "\n\t".join(msgs)))
+            raise RuntimeError("Error(s) in reparametrizing for {}:\n\t{}".format(module._get_name(),
+                                                                               "\n\t".join(msgs)))
     originals = {}
     try:
         for name, value in tensors.items():
