@@ -379,7 +379,8 @@ def test_top_level_tuples_dropout_and_inplace():
         assert 0.3 < dropped < 0.7, name
         y = ptjax.ones(200, 10)
         assert getattr(ptjax, name + "_")(y, 0.5, True) is y
-    for name, args in (("celu_", (0.5,)), ("selu_", ()), ("threshold_", (0.1, 2.0)), ("rrelu_", (0.1, 0.3))):
+    for name, args in (("celu_", (0.5,)), ("selu_", ()), ("threshold_", (0.1, 2.0)), ("rrelu_", (0.1, 0.3)),
+                       ("relu_", ())):
         p, t = ptjax.tensor(X4), torch.tensor(X4)
         assert getattr(ptjax, name)(p, *args) is p
         getattr(torch, name)(t, *args)

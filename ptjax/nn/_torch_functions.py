@@ -150,7 +150,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
 # the functionals whose top-level signature is F's (F has no entry for them, or F's adds ``inplace``)
 _SAME = {name: getattr(F, name) for name in (
     "celu", "celu_", "selu", "selu_", "threshold", "threshold_", "rrelu", "rrelu_", "max_pool1d_with_indices",
-    "conv_tbc")}
+    "conv_tbc", "relu_")}
 
 _FACES = {f.__name__: f for f in (
     dropout, dropout_, feature_dropout, feature_dropout_, alpha_dropout, alpha_dropout_, feature_alpha_dropout,
