@@ -116,4 +116,18 @@ def __getattr__(name):
     if name in _FROM_AMP:
         from .amp import autocast_mode, grad_scaler
         return getattr(grad_scaler if name == "GradScaler" else autocast_mode, name)
+    nn_function = _nn_function(name)
+    if nn_function is not None:
+        return nn_function
     raise AttributeError(f"module 'ptjax' has no attribute '{name}'")
+
+
+def _nn_function(name):
+    """torch's top-level names of nn functionals (``torch.conv2d``, ``torch.dropout`` ...), from ``ptjax.nn``."""
+    if name.startswith("_"):
+        return None
+    try:
+        from .nn._torch_functions import lookup
+    except ImportError:   # ptjax.nn itself is being imported and asks for a missing name
+        return None
+    return lookup(name)
