@@ -31,8 +31,7 @@ JOBS = int(os.environ.get("CORPUS_JOBS", "2"))
 # lists what stops the script first, then the other names it uses that ptjax lacks (static scan of the script,
 # and runs with stand-ins for the first ones); "behaviour:" marks a difference rather than a missing name.
 MISSING = {
-    "compile_model": "missing: torch.compile (backend=), torch.compiler.reset, OptimizedModule (_orig_mod, "
-                     "'_orig_mod.' state_dict keys), torch.allclose",
+    "compile_model": "missing: torch.allclose",
     "custom_autograd_function": "missing: torch.autograd.gradcheck; behaviour: a custom Function's grad_fn repr is "
                                 "<ClippedCubeBackward ...>, torch's <torch.autograd.function.ClippedCubeBackward ...>",
     "distributions_tour": "missing: torch.cov (later lines unverified: rsample grad, has_rsample, support.check, "
@@ -40,8 +39,6 @@ MISSING = {
     "einsum_linalg": "missing: torch.linalg (norm, vector_norm, matrix_norm, inv, det, slogdet, solve, cholesky, "
                      "matrix_rank, pinv, svd, svdvals, qr, eigh, eigvalsh, cross, lstsq, matrix_power, matrix_exp, "
                      "multi_dot), torch.svd, torch.allclose",
-    "embedding_bag_classifier": "missing: nn.EmbeddingBag (offsets, mode='sum'/'max', from_pretrained), "
-                                "nn.CosineSimilarity",
     "fft_signal": "missing: torch.allclose, Tensor.real/.imag/.angle on complex tensors, torch.hann_window (later "
                   "lines unverified: fft2/ifft2, norm='ortho', hfft/ihfft, gradient through rfft)",
     "forward_forward": "missing: indexing with a Python range (x[range(n), y] = v)",
@@ -55,10 +52,8 @@ MISSING = {
                    "correctly rounded (mean of 5 ones in 50 is 0.099999994, torch 0.1)",
     "numpy_bridge": "behaviour: Tensor.numpy(), torch.from_numpy and torch.as_tensor do not share memory with "
                     "NumPy (and numpy() is read-only)",
-    "padded_sequences": "missing: torch.nn.utils.rnn (pad_sequence, pack_padded_sequence, pad_packed_sequence, "
-                        "pack_sequence, PackedSequence into nn.LSTM/nn.GRU), torch.allclose",
-    "per_sample_grads": "missing: torch.func (functional_call, grad, vmap, jacrev, vjp, jvp), torch.allclose",
-    "polyfit_optim": "missing: optim.Adamax",
+    "padded_sequences": "missing: torch.allclose",
+    "per_sample_grads": "missing: torch.allclose",
     "quickstart_fashion": "missing: torch.accelerator (is_available, current_accelerator)",
     "reinforce_categorical": "missing: torch.bincount",
     "save_load_checkpoint": "behaviour: load_state_dict(strict=False) lists bn.num_batches_tracked as missing "
@@ -71,9 +66,6 @@ MISSING = {
     "tensor_basics": "missing: out= on matmul and mul",
     "testing_assert_close": "missing: torch.allclose, torch.autograd.gradcheck, torch.autograd.gradgradcheck "
                             "(later line unverified: torch.testing.make_tensor)",
-    "timeseries_lbfgs": "missing: optim.LBFGS (closure, state keys)",
-    "word_lm_transformer": "missing: nn.Transformer (generate_square_subsequent_mask); later lines unverified "
-                           "(TransformerEncoder enable_nested_tensor=, is_causal=)",
 }
 
 
