@@ -56,8 +56,6 @@ MISSING = {
     "per_sample_grads": "missing: torch.allclose",
     "quickstart_fashion": "missing: torch.accelerator (is_available, current_accelerator)",
     "reinforce_categorical": "missing: torch.bincount",
-    "save_load_checkpoint": "behaviour: load_state_dict(strict=False) lists bn.num_batches_tracked as missing "
-                            "(torch's BatchNorm treats it as optional)",
     "seq2seq_attention": "missing: torch.allclose",
     "special_math": "missing: NumPy-style aliases (arcsin, arccos, arctan2, arctanh, arcsinh, arccosh, divide, "
                     "multiply, subtract, greater, less_equal, not_equal, fix), deg2rad, rad2deg, isneginf, "

@@ -36,7 +36,6 @@ def _reset_affine(module):
         init.zeros_(module.bias)
 
 
-
 class _NormBase(Module):
     """Common base of BatchNorm and InstanceNorm: affine parameters and running-statistics buffers."""
 
@@ -75,6 +74,18 @@ class _NormBase(Module):
 
     def _check_input_dim(self, input):
         raise NotImplementedError
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        # as torch: a state_dict older than version 2 (or one without metadata, e.g. a filtered dict) may lack
+        # num_batches_tracked; the current count is kept rather than reported missing
+        version = local_metadata.get("version", None)
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats and key not in state_dict:
+            state_dict[key] = (self.num_batches_tracked if self.num_batches_tracked is not None
+                               else _creation.tensor(0, dtype=D.int64))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
