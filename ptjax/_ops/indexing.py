@@ -431,3 +431,114 @@ def unique(input: Tensor, sorted=True, return_inverse=False, return_counts=False
     if return_counts:
         out.append(Tensor._make(jax.device_put(np.asarray(res[-1], dtype=np.int64))))
     return tuple(out)
+
+
+def unique_consecutive(input: Tensor, return_inverse=False, return_counts=False, dim=None):
+    """The first element of each run of equal consecutive elements (or slices along ``dim``), with the run index of
+    every element and the run lengths on request. Runs depend on the values: computed on the host."""
+    a = np.asarray(input._value)
+    if dim is None:
+        flat = a.reshape(-1)
+        starts = np.ones(flat.shape[0], bool)
+        starts[1:] = flat[1:] != flat[:-1]
+        values = flat[starts]
+    else:
+        d = dim % builtins.max(a.ndim, 1)
+        moved = np.moveaxis(a, d, 0).reshape(a.shape[d], -1)
+        starts = np.ones(moved.shape[0], bool)
+        starts[1:] = (moved[1:] != moved[:-1]).any(axis=1)
+        values = np.compress(starts, a, axis=d)
+    out = [_host_tensor(values, a.dtype)]
+    if return_inverse:
+        inverse = np.cumsum(starts) - 1
+        out.append(_host_tensor(inverse.reshape(a.shape) if dim is None else inverse, np.int64))
+    if return_counts:
+        out.append(_host_tensor(np.diff(np.append(np.flatnonzero(starts), starts.shape[0])), np.int64))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _host_tensor(a, dtype):
+    return Tensor._make(jax.device_put(np.asarray(a, dtype=dtype)))
+
+
+def _index_reduce_check(input, dim, index, source, reduce, *, include_self=True):
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    _index_dtype_check("index_reduce")(input, dim, index)
+
+
+@op(tensors=("input", "index", "source"), jit=True, inplace=True, check=_index_reduce_check)
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """Reduce the slices of ``source`` into ``input``'s slices ``index`` along ``dim`` (``scatter_reduce`` with one
+    index per slice)."""
+    d = dim % builtins.max(input.ndim, 1)
+    shape = [1] * source.ndim
+    shape[d] = -1
+    full = jnp.broadcast_to(index.reshape(shape), source.shape)
+    return scatter_reduce.op.fn(input, d, full, source, reduce, include_self=include_self)
+
+
+def _put_check(input, index, source, accumulate=False):
+    _take_check(input, index)
+    if index.numel() != source.numel():
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got "
+                           f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
+
+
+@op(tensors=("input", "index", "source"), jit=True, inplace=True, check=_put_check)
+def put(input, index, source, accumulate=False):
+    """``input`` seen as 1-D with ``source`` written (or added) at ``index``."""
+    flat = input.reshape(-1)
+    pos, src = index.reshape(-1), source.reshape(-1).astype(input.dtype)
+    return (flat.at[pos].add(src) if accumulate else flat.at[pos].set(src)).reshape(input.shape)
+
+
+def _fill_diagonal_check(input, fill_value, wrap=False):
+    if input.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if input.ndim > 2 and len(set(input.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+
+
+@op(tensors=("input", "fill_value"), inplace=True, method=False, function=False, jit=True, check=_fill_diagonal_check)
+def fill_diagonal(input, fill_value, wrap=False):
+    """``input`` with its main diagonal (all indices equal) set to ``fill_value``; ``Tensor.fill_diagonal_`` is the
+    torch form. ``wrap`` continues the diagonal below a tall matrix's first square, every ``columns + 1`` elements,
+    as NumPy's ``fill_diagonal``."""
+    if input.ndim == 2:
+        rows, cols = input.shape
+        stop = input.size if wrap else builtins.min(rows, cols) * cols
+        pos = np.arange(0, stop, cols + 1)
+    else:
+        n = input.shape[0]
+        pos = np.arange(n) * np.cumprod((1,) + input.shape[:-1]).sum()  # one step along every dim
+    flat = input.reshape(-1)
+    return flat.at[pos].set(jnp.asarray(fill_value).astype(input.dtype)).reshape(input.shape)
+
+
+def _unravel_check(indices, shape):
+    if not isinstance(indices, Tensor) or indices.dtype.is_floating_point or indices.dtype.is_complex or \
+            indices.dtype is D.bool:
+        got = f"torch.{indices.dtype.name}" if isinstance(indices, Tensor) else type(indices).__name__
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {got}")
+
+
+@op(tensors=("indices",), jit=True, method=False, differentiable=False, check=_unravel_check)
+def unravel_index(indices, shape):
+    """The coordinates in ``shape`` of flat ``indices`` (taken modulo the number of elements, as torch's kernel)."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    flat = indices.astype(jnp.int64) % builtins.max(int(np.prod(shape)), 1)
+    out = []
+    for s in reversed(shape):
+        out.append(flat % s)
+        flat = flat // s
+    return tuple(reversed(out))
+
+
+@op(jit=True, differentiable=False)
+def nonzero_static(input, *, size, fill_value=-1):
+    """``nonzero`` with a fixed number of rows: the first ``size`` hits, then rows of ``fill_value``."""
+    if input.ndim == 0:
+        return jnp.full((size, 0), fill_value, jnp.int64)
+    idx = jnp.nonzero(input, size=size, fill_value=fill_value)
+    return jnp.stack(idx, axis=1).astype(jnp.int64)
