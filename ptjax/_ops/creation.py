@@ -346,7 +346,9 @@ def _window(name, values):
                requires_grad=False):
         dtype = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
         if not dtype.is_floating_point:
-            raise RuntimeError(f"{name} expects floating point dtypes, got: {dtype}")
+            raise RuntimeError(f"{name} expects floating point dtypes, got: TensorOptions(dtype="
+                               f"{D.CPP_TYPE_NAME[dtype.name]}, device=cpu, layout=Strided (default), requires_grad="
+                               f"false (default), pinned_memory=false, memory_format=(nullopt))")
         if window_length < 0:
             raise RuntimeError(f"{name} requires non-negative window_length, got window_length={window_length}")
         if window_length <= 1:
@@ -400,9 +402,13 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
 
 
 def from_dlpack(ext_tensor):
-    """A tensor of any DLPack producer's data (a NumPy array, a JAX array, a torch tensor …)."""
+    """A tensor of any DLPack producer's data (a NumPy array, a JAX array, a torch tensor …). A bare capsule (the
+    legacy protocol torch also accepts) does not say on which device its memory lives, so it is refused."""
     if isinstance(ext_tensor, Tensor):
         return ext_tensor
+    if not hasattr(ext_tensor, "__dlpack__"):
+        raise TypeError(f"ptjax.from_dlpack needs an object with __dlpack__ and __dlpack_device__ (a NumPy array, "
+                        f"a JAX array, a torch tensor …), not {type(ext_tensor).__name__}")
     return Tensor._make(jnp.from_dlpack(ext_tensor))
 
 

@@ -391,13 +391,21 @@ def bitwise_right_shift(input, other):
     return jnp.right_shift(input, other)
 
 
-@op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True)
+def _tensor_operand(name, param="other"):
+    """A check: torch's TypeError where the op takes a Tensor only, not a Python number, as its second operand."""
+    def check(input, other):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument '{param}' (position 2) must be Tensor, not {type(other).__name__}")
+    return check
+
+
+@op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True, check=_tensor_operand("gcd"))
 def gcd(input, other):
     _integral_only("gcd", input, other)
     return jnp.gcd(input, other)
 
 
-@op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True)
+@op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True, check=_tensor_operand("lcm"))
 def lcm(input, other):
     _integral_only("lcm", input, other)
     return jnp.lcm(input, other)
@@ -424,8 +432,7 @@ def ldexp(input, other):
 
 
 def _heaviside_check(input, values):
-    if not isinstance(values, Tensor):
-        raise TypeError(f"heaviside(): argument 'values' (position 2) must be Tensor, not {type(values).__name__}")
+    _tensor_operand("heaviside", "values")(input, values)
     if input.dtype is not values.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
 
@@ -498,7 +505,8 @@ def angle(input):
     """The argument of a complex number; for real numbers π below zero, else 0 (NaN stays NaN)."""
     if jnp.iscomplexobj(input):
         return jnp.angle(input)
-    return jnp.where(jnp.isnan(input), input, jnp.where(input < 0, jnp.pi, 0).astype(input.dtype))
+    x = jax.lax.stop_gradient(input)  # piecewise constant: a zero gradient everywhere, NaNs included, as torch
+    return jnp.where(jnp.isnan(x), x, jnp.where(x < 0, jnp.pi, 0).astype(x.dtype))
 
 
 @op(differentiable=False)

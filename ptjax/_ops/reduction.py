@@ -464,39 +464,50 @@ def nanmedian(input, dim=None, keepdim=False):
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def _quantile_check(name):
-    def check(input, q, dim=None, keepdim=False, *, interpolation="linear"):
-        if input.dtype not in (D.float32, D.float64):
-            raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
-        if input.numel() == 0:
-            raise RuntimeError(f"{name}() input tensor must be non-empty")
-        if isinstance(q, Tensor):
-            if q.ndim > 1:
-                raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
-            if q.dtype is not input.dtype:
-                raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
-        if interpolation not in _INTERPOLATIONS:
-            raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
-                               f"but got {interpolation}")
-        qs = q.tolist() if isinstance(q, Tensor) else q
-        for v in qs if isinstance(qs, list) else [qs]:
-            if not 0 <= v <= 1:
-                raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {v}")
-        if dim is not None:
-            _axes(dim, input.ndim)
-    return check
+def _quantile_check(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """torch's checks, in its words (``nanquantile`` reports as ``quantile()`` too)."""
+    if input.dtype not in (D.float32, D.float64):
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+    if input.numel() == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+        if q.dtype is not input.dtype:
+            raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, but "
+                           f"got {interpolation}")
+    qs = q.tolist() if isinstance(q, Tensor) else q
+    for v in qs if isinstance(qs, list) else [qs]:
+        if not 0 <= v <= 1:
+            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {v}")
+    if dim is not None:
+        _axes(dim, input.ndim)
 
 
-@op(tensors=("input", "q"), jit=True, check=_quantile_check("quantile"))
+def _quantiles(fn, input, q, dim, keepdim, interpolation):
+    """``fn`` (``jnp.quantile`` or ``jnp.nanquantile``) with torch's "nearest": the rank rounded half to even."""
+    if interpolation != "nearest":
+        return fn(input, q, axis=dim, keepdims=keepdim, method=interpolation)
+    lower = fn(input, q, axis=dim, keepdims=keepdim, method="lower")
+    higher = fn(input, q, axis=dim, keepdims=keepdim, method="higher")
+    n = (jnp.sum(~jnp.isnan(input), axis=dim, keepdims=keepdim) if fn is jnp.nanquantile
+         else input.size if dim is None else input.shape[dim])
+    rank = jnp.asarray(q).reshape(jnp.shape(q) + (1,) * (lower.ndim - jnp.ndim(q))) * (n - 1)
+    return jnp.where(jnp.round(rank) > jnp.floor(rank), higher, lower)
+
+
+@op(tensors=("input", "q"), jit=True, check=_quantile_check)
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The ``q``-th quantiles along ``dim`` (of all elements when None): NaN where the input has one."""
-    return jnp.quantile(input, q, axis=dim, keepdims=keepdim, method=interpolation)
+    return _quantiles(jnp.quantile, input, q, dim, keepdim, interpolation)
 
 
-@op(tensors=("input", "q"), jit=True, check=_quantile_check("nanquantile"))
+@op(tensors=("input", "q"), jit=True, check=_quantile_check)
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """``quantile`` ignoring NaNs (NaN where a reduced slice has only NaNs)."""
-    return jnp.nanquantile(input, q, axis=dim, keepdims=keepdim, method=interpolation)
+    return _quantiles(jnp.nanquantile, input, q, dim, keepdim, interpolation)
 
 
 # ---- histograms, counts, search ----------------------------------------------------------------------------------
@@ -729,8 +740,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     parts = [p for p in (prepend, input, append) if p is not None]
     x = jnp.concatenate(parts, axis=ax) if len(parts) > 1 else input
     for _ in builtins.range(n):
-        a = jax.lax.slice_in_dim(x, 1, None, axis=ax)
-        b = jax.lax.slice_in_dim(x, 0, -1, axis=ax) if x.shape[ax] else a
+        a, b = (x[(slice(None),) * ax + (s,)] for s in (slice(1, None), slice(None, -1)))
         x = a != b if x.dtype == jnp.bool_ else a - b
     return x
 
@@ -785,9 +795,10 @@ def _gradient_check(input, spacing=1, dim=None, edge_order=1):
 @op("gradient", jit=True, method=False, check=_gradient_check)
 def _gradient(input, spacing=1, dim=None, edge_order=1):
     """One derivative estimate per dim in ``dim``; ``spacing`` has one entry per dim: a float step, or the
-    coordinates (a tuple of floats)."""
+    coordinates (a tuple of floats). A kernel returns a tuple of two or more outputs, so one dim gives an array."""
     f = _to_float(input)
-    return tuple(_gradient_along(f, d, h, edge_order) for d, h in zip(dim, spacing))
+    out = tuple(_gradient_along(f, d, h, edge_order) for d, h in zip(dim, spacing))
+    return out if len(out) > 1 else out[0]  # (one output: an array; the front makes it a 1-tuple)
 
 
 def _gradient_along(f, d, h, edge_order):
@@ -832,7 +843,8 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
                            f"and a dim argument of length {len(dims)}.")
     steps = tuple(tuple(float(v) for v in s.tolist()) if isinstance(s, Tensor) and s.ndim else float(s)
                   for s in spacing)
-    return _gradient(input, steps, dims, edge_order)
+    out = _gradient(input, steps, dims, edge_order)
+    return out if isinstance(out, tuple) else (out,)
 
 
 def _cov_check(input, *, correction=1, fweights=None, aweights=None):

@@ -481,10 +481,14 @@ atleast_1d, atleast_2d, atleast_3d = _atleast(1), _atleast(2), _atleast(3)
 
 def broadcast_tensors(*tensors):
     """Views of ``tensors`` expanded to their common broadcast shape."""
-    from .._size import broadcast_shapes
+    from .pointwise import broadcast_error
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
-    shape = broadcast_shapes(*(t.shape for t in tensors))
+    shapes = [tuple(t.shape) for t in tensors]
+    err = broadcast_error(shapes) if shapes else None
+    if err is not None:
+        raise err
+    shape = tuple(np.broadcast_shapes(*shapes)) if shapes else ()
     return tuple(expand(t, shape) for t in tensors)
 
 
@@ -541,11 +545,10 @@ def cartesian_prod(*tensors):
 @op(jit=True, method=False, check=lambda input, r=2, with_replacement=False: _vectors_check(input))
 def combinations(input, r=2, with_replacement=False):
     """The ``r``-element combinations of a 1-D tensor's elements, as rows (``itertools.combinations`` order)."""
-    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    idx = np.array(list(pick(builtins.range(input.shape[0]), r)), np.int64).reshape(-1, r)
     if r == 0:
         return jnp.zeros((0,), input.dtype)
-    return input[idx]
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    return input[np.array(list(pick(builtins.range(input.shape[0]), r)), np.int64).reshape(-1, r)]
 
 
 def _vander_check(x, N=None, increasing=False):
