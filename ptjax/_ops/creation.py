@@ -14,6 +14,7 @@ import numpy as np
 from .. import _dtype as D
 from .._device import to_jax_device
 from .._tensor import Tensor
+from .dispatch import factory_out, function_out
 
 
 def _finish(arr, dtype=None, device=None, requires_grad=False):
@@ -292,6 +293,7 @@ def legacy_new(dtype, *args, device=None):
     return zeros(*args, dtype=dtype, device=device)
 
 
+@function_out
 def complex(real, imag):
     return Tensor._make(jax.lax.complex(real._value, imag._value))
 
@@ -415,3 +417,8 @@ def from_dlpack(ext_tensor):
 def to_dlpack(tensor):
     """A DLPack capsule of the tensor's data (read-only: the data is an immutable JAX array)."""
     return tensor._value.__dlpack__()
+
+
+# torch's ``out=`` for the factories that take it
+zeros, ones, empty, full, arange, linspace, logspace, eye = map(
+    factory_out, (zeros, ones, empty, full, arange, linspace, logspace, eye))

@@ -16,6 +16,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
+from .dispatch import function_out
 from .registry import op
 
 _T = "T"  # placeholder for a tensor index in a pattern
@@ -394,6 +395,7 @@ def index_copy(input, dim, index, source):
     return input.at[(slice(None),) * dim + (index,)].set(source)
 
 
+@function_out
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     from .shape import broadcast_to
     shape = tuple(jnp.broadcast_shapes(input.shape, mask.shape))
@@ -402,6 +404,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     return getitem(x, m)
 
 
+@function_out
 def nonzero(input: Tensor, *, as_tuple=False):
     a = np.asarray(input._value)
     if a.ndim == 0:  # torch: a 0-d input counts as one element with no dims

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from .dispatch import function_out
 from .registry import BINARY, COMPARE, FLOAT, SAME, entries, op
 
 # ---- arithmetic ------------------------------------------------------------------------------------------------
@@ -448,6 +449,7 @@ def _float_power(input, exponent):
     return jnp.power(input, exponent)
 
 
+@function_out
 def float_power(input, exponent):
     """``pow`` computed in double precision (complex128 when either operand is complex), as torch."""
     from .creation import tensor as _tensor

@@ -15,6 +15,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from .creation import _finish, _size
+from .dispatch import factory_out
 
 
 class Generator:
@@ -257,3 +258,8 @@ def binomial(count, prob, generator=None):
 def thread_safe_generator():
     """None: ptjax's DataLoader workers are processes, each with its own global generator, never threads."""
     return None
+
+
+# torch's ``out=`` for the factories that take it
+rand, randn, randint, randperm, normal, bernoulli, multinomial = map(
+    factory_out, (rand, randn, randint, randperm, normal, bernoulli, multinomial))

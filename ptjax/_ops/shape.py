@@ -302,7 +302,9 @@ def cat(tensors, dim=0):
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     d = _axes(dim, nd)[0]
     for i, t in enumerate(ts):
-        if t.ndim != nd or any(a != b for j, (a, b) in enumerate(zip(t.shape, ts[0].shape)) if j != d):
+        if t.ndim != nd:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and {t.ndim}")
+        if any(a != b for j, (a, b) in enumerate(zip(t.shape, ts[0].shape)) if j != d):
             raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                f"{ts[0].shape[1 - d if nd > 1 else 0]} but got size {t.shape[1 - d if nd > 1 else 0]} "
                                f"for tensor number {i} in the list.")
