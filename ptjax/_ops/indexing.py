@@ -8,6 +8,7 @@ their values, which a compiled kernel cannot have), so every kernel here has sta
 from __future__ import annotations
 
 import builtins
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -19,14 +20,15 @@ from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from .dispatch import function_out
 from .registry import op
 
-_T = "T"  # placeholder for a tensor index in a pattern
+_T = "T"    # placeholder for a tensor index in a pattern
+_T0 = "T0"  # placeholder for a 0-d integer tensor index (torch applies it as a select, like an int)
 
 
 def _rebuild(pattern, arrays):
     it = iter(arrays)
     out = []
     for p in pattern:
-        if p == _T:
+        if p == _T or p == _T0:
             out.append(next(it))
         elif isinstance(p, tuple) and p[0] == "s":
             out.append(slice(*p[1:]))
@@ -37,6 +39,54 @@ def _rebuild(pattern, arrays):
         else:
             out.append(p)
     return tuple(out)
+
+
+def _is_int(p):
+    return p == _T0 or (isinstance(p, int) and not isinstance(p, bool))
+
+
+def _torch_stages(pattern):
+    """torch's order of indexing, as two NumPy-rule patterns (or None when NumPy's rule already agrees).
+
+    torch applies integers (and 0-d integer tensors) as selects before the tensor indices; NumPy counts them among
+    the advanced indices, which changes where the indexed dims go when a slice separates them:
+    ``x[0, :, [1, 3]]`` is (3, 2) in torch, (2, 3) in NumPy. So: first the ints, Nones and slices (tensor indices
+    replaced by full slices, bools left for later), then the tensor indices and bools on that result (ints gone,
+    Nones and slices now full slices)."""
+    if not any(p == _T for p in pattern) or not any(_is_int(p) for p in pattern):
+        return None
+    full = ("s", None, None, None)
+    first = tuple(full if p == _T else p for p in pattern if not (isinstance(p, tuple) and p[0] == "b"))
+    second = tuple(full if p is None or (isinstance(p, tuple) and p[0] == "s") else p
+                   for p in pattern if not _is_int(p))
+    return first, second
+
+
+def _split_arrays(pattern, arrays):
+    """The index arrays of each stage: 0-d ones (``_T0``) go with the first, the others with the second."""
+    kinds = [p for p in pattern if p == _T or p == _T0]
+    return ([a for k, a in zip(kinds, arrays) if k == _T0], [a for k, a in zip(kinds, arrays) if k == _T])
+
+
+def _gather(input, pattern, arrays):
+    """``input[index]`` with torch's rules."""
+    stages = _torch_stages(pattern)
+    if stages is None:
+        return input[_rebuild(pattern, arrays)]
+    (first, second), (a1, a2) = stages, _split_arrays(pattern, arrays)
+    return input[_rebuild(first, a1)][_rebuild(second, a2)]
+
+
+def _scatter(input, pattern, arrays, values, accumulate):
+    """``input[index] = values`` (``+=`` when ``accumulate``) with torch's rules, as a new array."""
+    stages = _torch_stages(pattern)
+    if stages is None:
+        at = input.at[_rebuild(pattern, arrays)]
+        return at.add(values) if accumulate else at.set(values)
+    (first, second), (a1, a2) = stages, _split_arrays(pattern, arrays)
+    i1, i2 = _rebuild(first, a1), _rebuild(second, a2)
+    part = input[i1].at[i2]
+    return input.at[i1].set(part.add(values) if accumulate else part.set(values))
 
 
 def _basic_index_grad_name(static):
@@ -55,23 +105,39 @@ def _index_basic(input, pattern):
 
 @op(tensors=("input", "indices_list"), jit=True, grad_name="IndexBackward0", method=False, function=False)
 def _index(input, indices_list, pattern):
-    return input[_rebuild(pattern, indices_list)]
+    return _gather(input, pattern, indices_list)
 
 
 @op(tensors=("input", "indices_list", "values"), jit=True, grad_name="IndexPutBackward0", method=False,
     function=False)
 def _index_put(input, indices_list, values, pattern, accumulate=False):
-    idx = _rebuild(pattern, indices_list)
     values = values.astype(input.dtype) if hasattr(values, "astype") else values
-    return input.at[idx].add(values) if accumulate else input.at[idx].set(values)
+    return _scatter(input, pattern, indices_list, values, accumulate)
+
+
+_SEQUENCE_WARNING = ("Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
+                     "pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as "
+                     "tensor index, x[torch.tensor(seq)], which will result either in an error or a different result")
+
+
+def _as_index_tuple(index):
+    """The index as a tuple. A list holding a slice, None, Ellipsis, a sequence or a tensor is read as a tuple with
+    torch's deprecation warning (NumPy's legacy rule, which torch 2.13 still follows); a list of ints is one index."""
+    if isinstance(index, tuple):
+        return index
+    if isinstance(index, list) and any(i is None or i is Ellipsis or isinstance(i, (slice, list, tuple, range, Tensor,
+                                                                                    np.ndarray)) for i in index):
+        warnings.warn(_SEQUENCE_WARNING, UserWarning, stacklevel=4)
+        return tuple(index)
+    return (index,)
 
 
 def parse_index(x: Tensor, index):
-    """(pattern, index tensors, basic?) for ``x[index]``, with torch's errors for bad indices."""
-    if not isinstance(index, tuple):
-        index = (index,)
+    """(pattern, index tensors) for ``x[index]``, with torch's errors for bad indices."""
+    index = _as_index_tuple(index)
     pattern, tensors = [], []
     dim = 0
+    advanced = 0  # torch numbers the tensor indices in its bounds errors
     shape = x.shape
     n_real = sum(1 for i in index if i is not None and i is not Ellipsis and not isinstance(i, bool)
                  and not (isinstance(i, Tensor) and i.dtype is D.bool))
@@ -104,6 +170,8 @@ def parse_index(x: Tensor, index):
             if isinstance(i, (float, complex, str)) or i is NotImplemented:
                 raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
                                  f"are valid indices (got {type(i).__name__})")
+            if isinstance(i, range):
+                i = np.arange(i.start, i.stop, i.step, dtype=np.int64)
             if not isinstance(i, Tensor):
                 from .creation import tensor as _tensor
                 i = _tensor(i)
@@ -119,13 +187,15 @@ def parse_index(x: Tensor, index):
                     pattern.append(_T)
                     tensors.append(Tensor._make(jax.device_put(np.asarray(a, dtype=np.int64))))
                 dim += i.ndim
+                advanced += i.ndim
                 continue
             if i.dtype.is_floating_point or i.dtype.is_complex:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            _check_bounds(i, shape[dim], dim)
-            pattern.append(_T)
+            _check_bounds(i, shape[dim], dim if i.ndim == 0 else advanced)
+            pattern.append(_T0 if i.ndim == 0 else _T)
             tensors.append(i)
             dim += 1
+            advanced += i.ndim > 0
     return tuple(pattern), tensors
 
 
@@ -171,15 +241,23 @@ def setitem(self: Tensor, index, value):
 
 
 def _raise_expand_error(self, pattern, tensors, value):
-    """torch's message when the value does not broadcast to the indexed shape."""
+    """torch's message when the value does not broadcast to the indexed shape (an expand error for basic indexing,
+    a shape mismatch for advanced indexing)."""
     from .shape import _expand_shape
-    target = jax.eval_shape(lambda x, *ix: x[_rebuild(pattern, ix)], self._value, *[t._value for t in tensors])
-    msg_shape = tuple(value.shape)
-    _expand_shape(msg_shape, tuple(target.shape))
+    target = tuple(jax.eval_shape(lambda x, *ix: _gather(x, pattern, ix), self._value,
+                                  *[t._value for t in tensors]).shape)
+    if any(p == _T for p in pattern):
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to indexing "
+                           f"result of shape {list(target)}")
+    _expand_shape(tuple(value.shape), target)
 
 
 def index_put(input: Tensor, indices, values, accumulate=False):
-    """``out = input.clone(); out[indices] = values`` (adding instead when ``accumulate``): indices is a tuple."""
+    """``out = input.clone(); out[indices] = values`` (adding instead when ``accumulate``): ``indices`` is a tuple of
+    tensors, one per leading dim."""
+    for k, i in enumerate(indices):
+        if not isinstance(i, Tensor):
+            raise TypeError(f"expected Tensor as element {k} in argument 0, but got {type(i).__name__}")
     pattern, tensors = parse_index(input, tuple(indices))
     if not isinstance(values, Tensor):
         from .creation import tensor as _tensor
