@@ -415,3 +415,18 @@ def test_histogram_names_and_dtypes():
     assert repr(got).startswith("torch.return_types.histogram(")
     fr = ptjax.frexp(ptjax.tensor([3.0]))
     assert fr.mantissa.item() == 0.75 and fr.exponent.item() == 2
+
+
+@pytest.mark.parametrize("loss,logits,target", [
+    ("cross_entropy", np.array([[1, 2], [3, 4]]), np.array([0, 1])),
+    ("cross_entropy", np.array([[1, 2], [3, 4]], np.int32), np.array([[0.5, 0.5], [0.5, 0.5]], np.float32)),
+    ("cross_entropy", np.ones((2, 3, 4), np.int64), np.zeros((2, 4), np.int64)),
+    ("cross_entropy", np.array([[True, False]]), np.array([0])),
+    ("cross_entropy", np.ones(3, np.int64), np.array(0)),
+    ("nll_loss", np.array([[1, 2], [3, 4]]), np.array([0, 1])),
+    ("nll_loss", np.ones((2, 3, 4), np.int64), np.zeros((2, 4), np.int64)),
+    ("cross_entropy", np.array([[1.0, 2.0]], np.float64), np.array([[0.5, 0.5]], np.float32)),
+])
+def test_losses_refuse_integer_logits(loss, logits, target):
+    """torch has no integer kernels for these losses: its error, not a silent float64 result."""
+    compare_call(lambda lib, x, t: getattr(lib.nn.functional, loss)(x, t), Sample(logits, target), message=True)
