@@ -12,6 +12,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from . import _dtype as D
+from . import _strides
 from ._ops import creation, indexing, pointwise, random, reduction, registry, shape
 from ._ops.dispatch import assign, binary, call, check_inplace, inplace, inplace_method, method, unary
 from ._ops.pointwise import where_method
@@ -246,6 +248,31 @@ def _new(self, *args, **kwargs):
     return creation.legacy_new(self.dtype, *args, device=kwargs.get("device", self.device))
 
 
+def set_(self, source=None, storage_offset=0, size=None, stride=None):
+    """``self`` becomes a view of ``source``'s storage (whole, or the layout ``size``/``stride``/``storage_offset``
+    in it): writes through either are seen by both. ``set_()`` makes ``self`` empty. (ptjax has no storage
+    objects: ``source`` is a tensor.)"""
+    check_inplace(self)
+    if source is None:
+        self._data, self._base, self._view = jnp.zeros(0, self.dtype.np), None, None
+        self._version += 1
+        return self
+    if not isinstance(source, Tensor):
+        raise TypeError(f"set_(): ptjax takes a Tensor as source (it has no storages), not {type(source).__name__}")
+    if source.dtype is not self.dtype:
+        raise RuntimeError(f"Could not set tensor of type {D.CPP_TYPE_NAME[source.dtype.name]} to a tensor of type "
+                           f"{D.CPP_TYPE_NAME[self.dtype.name]}")
+    root = _storage_owner(source)
+    if root is self:
+        raise RuntimeError("ptjax cannot make a tensor a view of its own storage: set_ it to a clone()")
+    spec = source._spec() if size is None else (tuple(size), tuple(stride) if stride is not None else
+                                               _strides.contiguous_strides(tuple(size)), int(storage_offset))
+    self._base, self._view, self._diff_view = root, spec, False
+    self._bver = root._version - 1  # stale: the value is gathered from the storage on first use
+    self._data = jnp.zeros(spec[0], self.dtype.np)
+    return self
+
+
 def _storage_owner(t):
     return t._base if t._base is not None else t
 
@@ -265,7 +292,7 @@ def _delitem(self, index):
 
 
 def _install_predicates_and_plumbing():
-    for fn in (is_nonzero, is_same_size, is_signed, equal, sum_to_size, resize_, resize_as_):
+    for fn in (is_nonzero, is_same_size, is_signed, equal, sum_to_size, resize_, resize_as_, set_):
         setattr(Tensor, fn.__name__, fn)
     Tensor.resize_as = lambda self, the_template: call(TABLE["reshape"], (self, tuple(the_template.shape)), {})
     Tensor.is_inference = lambda self: False  # ptjax's inference_mode makes no special tensors

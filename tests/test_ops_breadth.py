@@ -234,6 +234,21 @@ add_op("inner", [Sample(f(2, 3), f(4, 3)), Sample(f(3), f(3)), Sample(f(), f(2, 
 add_op("addr", [Sample(f(2, 3), f(2), f(3)), Sample(f(3), f(2), f(3), beta=0.5, alpha=2),
                 Sample(np.full((2, 2), np.nan, np.float32), f(2), f(2), beta=0)])
 
+# ---- short-time Fourier transforms ----------------------------------------------------------------------------------
+
+_hann8, _hann6 = torch.hann_window(8).numpy(), torch.hann_window(6).numpy()
+_spec = torch.stft(torch.tensor(f(2, 20)), 8, window=torch.hann_window(8), return_complex=True).numpy()
+add_op("stft", [Sample(f(20), 8, window=_hann8, return_complex=True),
+                Sample(f(2, 20), 8, 3, 6, _hann6, center=False, return_complex=True),
+                Sample(f(2, 20), 8, window=_hann8, pad_mode="constant", normalized=True, onesided=False,
+                       return_complex=True),
+                Sample(f(20), 8, window=_hann8, return_complex=False, grad=False),
+                Sample(f(20), 8, window=_hann8, name="no-return_complex-raises")], inplace=False, message=True)
+add_op("istft", [Sample(_spec, 8, window=_hann8), Sample(_spec[0], 8, window=_hann8, length=17),
+                 Sample(_spec, 8, window=_hann8, normalized=True, length=25),
+                 Sample(_spec, 8, window=_hann8, center=False, name="zero-envelope-raises"),
+                 Sample(f(5, 3), 8, name="real-raises")], inplace=False)
+
 # ---- the tests -------------------------------------------------------------------------------------------------
 
 
@@ -430,3 +445,19 @@ def test_histogram_names_and_dtypes():
 def test_losses_refuse_integer_logits(loss, logits, target):
     """torch has no integer kernels for these losses: its error, not a silent float64 result."""
     compare_call(lambda lib, x, t: getattr(lib.nn.functional, loss)(x, t), Sample(logits, target), message=True)
+
+
+def _set_and_write(lib, layout):
+    x, s = lib.zeros(3), lib.arange(6.0)
+    x.set_(s, *layout)
+    s[1] = 7.0
+    x[0] = 9.0
+    return x.clone(), s.clone(), x.is_set_to(s) if not layout else x.shape
+
+
+@pytest.mark.parametrize("call", [lambda lib: _set_and_write(lib, ()),
+                                  lambda lib: _set_and_write(lib, (1, (2, 2), (2, 1))),
+                                  lambda lib: lib.zeros(2).set_(), lambda lib: lib.zeros(2).set_(lib.arange(3))],
+                         ids=["share", "layout", "empty", "dtype-raises"])
+def test_set_(call):
+    compare_call(lambda lib: call(lib), Sample(), message=True)
