@@ -41,6 +41,7 @@ from ._settings import (are_deterministic_algorithms_enabled, get_deterministic_
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from . import serialization
 from .serialization import load, save
+from ._compile import compile
 
 from . import _methods
 from ._methods import equal, is_nonzero, is_same_size, is_signed
@@ -124,7 +125,7 @@ def typename(obj):
 # subpackages imported on first use, as ``torch.nn`` is there after ``import torch``; a name whose package is not
 # (yet) part of ptjax reads as a missing attribute, so ``hasattr(ptjax, "jit")`` is False rather than an error
 _SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends", "fft", "special",
-               "distributions", "testing", "compiler", "amp"}
+               "distributions", "testing", "compiler", "amp", "_dynamo"}
 # torch.autocast, torch.GradScaler and the autocast state functions, resolved from ptjax.amp on first use
 _FROM_AMP = {"autocast", "GradScaler", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
              "set_autocast_dtype", "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",

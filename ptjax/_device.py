@@ -52,17 +52,19 @@ class device:
         return (device, (self.type, self.index))
 
 
+# This process's own devices: under ``jax.distributed`` ``jax.devices()`` also lists other processes' devices,
+# which this process cannot address.
 @functools.lru_cache(None)
 def _gpu_devices():
     try:
-        return tuple(jax.devices("gpu"))
+        return tuple(jax.local_devices(backend="gpu"))
     except RuntimeError:
         return ()
 
 
 @functools.lru_cache(None)
 def _cpu_device():
-    return jax.devices("cpu")[0]
+    return jax.local_devices(backend="cpu")[0]
 
 
 def cuda_is_available() -> bool:

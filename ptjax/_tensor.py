@@ -47,6 +47,7 @@ class Tensor:
     _diff_view = False      # a view made by a differentiable op (not detach/.data): writes through it are recorded
     _grad = None
     _hooks = None           # leaf gradient hooks
+    _post_accumulate_hooks = None   # leaf hooks run after .grad is accumulated (backward)
     _retains_grad = False
     _pinned = False         # made by pin_memory()
     __array_priority__ = 1000
@@ -164,6 +165,8 @@ class Tensor:
             if len(devs) == 1:
                 return from_jax_device(next(iter(devs)))
             return from_jax_device(next(iter(devs)))
+        if isinstance(d, jax.core.Tracer):  # traced (ptjax.compile, ptjax.func): JAX's default device runs it
+            return from_jax_device(jax.devices()[0])
         return CPU
 
     @property
@@ -276,6 +279,16 @@ class Tensor:
         self._hooks = (self._hooks or []) + [hook]
         from .autograd.graph import _RemovableHandle
         return _RemovableHandle(lambda: self._hooks.remove(hook))
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(tensor)`` runs (under no_grad) after ``backward()`` has accumulated this leaf's ``.grad``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        self._post_accumulate_hooks = (self._post_accumulate_hooks or []) + [hook]
+        from .autograd.graph import _RemovableHandle
+        return _RemovableHandle(lambda: self._post_accumulate_hooks.remove(hook))
 
     def detach(self):
         return self._make_view(self._value, self._spec(), differentiable=False)

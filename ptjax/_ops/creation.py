@@ -18,7 +18,7 @@ from .dispatch import factory_out, function_out
 
 
 def _finish(arr, dtype=None, device=None, requires_grad=False):
-    if device is not None:
+    if device is not None and not isinstance(arr, jax.core.Tracer):  # traced (compile): the program places it
         dev = to_jax_device(device)
         if dev.platform != "cpu" or arr.devices() != {dev}:
             arr = jax.device_put(arr, dev)

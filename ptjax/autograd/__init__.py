@@ -90,6 +90,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             t._grad = g if create_graph else Tensor._make(g._value)
         else:
             t._grad = t._grad + g if create_graph else Tensor._make(t._grad._value + g._value)
+        for hook in tuple(t._post_accumulate_hooks or ()):
+            with no_grad():
+                r = hook(t)
+            if r is not None:
+                raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

@@ -62,18 +62,24 @@ _JIT_CACHE: dict = {}
 _LABELS = {"eps": "epsilon"}  # torch's word for a hyper-parameter in its messages, where it is not the name
 
 
-def _check_lr(lr):
+def _invalid(v, nan_ok):
+    """torch writes its range checks two ways: ``not 0.0 <= v`` (NaN is invalid; most optimizers) and ``v < 0.0``
+    (NaN passes; SGD). ``nan_ok`` picks the second."""
+    return v < 0.0 if nan_ok else not 0.0 <= v
+
+
+def _check_lr(lr, nan_ok=False):
     """torch's checks of ``lr``: a Tensor lr has one element, and lr >= 0."""
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= lr:
+    if _invalid(lr, nan_ok):
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
-def _check_nonnegative(**values):
-    """torch's ``Invalid <name> value: <v>`` for the first negative (or NaN) of ``values``, checked in order."""
+def _check_nonnegative(nan_ok=False, **values):
+    """torch's ``Invalid <name> value: <v>`` for the first invalid one of ``values``, checked in order."""
     for name, v in values.items():
-        if not 0.0 <= v:
+        if _invalid(v, nan_ok):
             raise ValueError(f"Invalid {_LABELS.get(name, name)} value: {v}")
 
 
@@ -502,6 +508,10 @@ class Optimizer:
                 done = _jitted_init(type(self), flags)([pvals[i] for i in todo], [svals[i] for i in todo], hyper)
                 for i, s in zip(todo, done):
                     svals[i] = s
+                    st = state[params[i]]   # the state tensors exist before the update writes them, as in torch
+                    for k in keys:          # (ptjax.compile makes them outside its trace: see _compile/patches.py)
+                        if k in s and not isinstance(st.get(k), Tensor):
+                            st[k] = Tensor._make(s[k])
         STATS["optimizer_steps"] += 1
         new_params, new_states = _jitted(type(self), flags)(pvals, gvals, svals, hyper)
         for p, v in zip(params, new_params):
