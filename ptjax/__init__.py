@@ -61,6 +61,7 @@ _INPLACE_FUNCTIONS = (
     "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_")
 globals().update({_name: getattr(Tensor, _name) for _name in _INPLACE_FUNCTIONS})
 detach = Tensor.detach
+get_device = Tensor.get_device
 
 from . import cuda
 

@@ -342,6 +342,7 @@ CALLS = {
     "typename": lambda lib: (lib.typename(lib.ones(2)), lib.typename(lib.ones(2, dtype=lib.long)), lib.typename(3)),
     "fill": lambda lib: lib.fill(lib.ones(2, 2), 2),
     "detach": lambda lib: lib.detach(lib.ones(2)),
+    "get_device": lambda lib: lib.get_device(lib.ones(2)),
     "is_inference/is_distributed": lambda lib: (lib.is_inference(lib.ones(1)), lib.is_distributed(lib.ones(1))),
     "sum_to_size": lambda lib: (lib.ones(2, 3).sum_to_size(1, 3), lib.arange(6.).reshape(2, 3).sum_to_size((2, 1)),
                                 lib.ones(2, 3).sum_to_size(3)),
