@@ -72,6 +72,8 @@ add_op("isreal", [Sample(f(4)), Sample(np.array([1 + 0j, 1 + 1j], np.complex64))
 for _name in ("isposinf", "isneginf"):
     add_op(_name, [Sample(np.array([1.0, np.inf, -np.inf, np.nan], np.float32)), Sample(i(3))])
 add_op("positive", [Sample(f(3)), Sample(b(3), name="bool-raises")], message=True, inplace=False)
+add_op("where(condition)", [Sample(np.array([[1, 0], [0, 1]])), Sample(b(2, 3, 2)), Sample(np.array(True))],
+       fn=lambda lib, c: lib.where(c), method=False, inplace=False)
 add_op("isin", [Sample(i(3, 4), i(5)), Sample(i(4), np.array([2.5, 2.0], np.float32)), Sample(2, i(4)),
                 Sample(i(4), 2, invert=True)], method=False)
 add_op("allclose", [Sample(f(3), f(3)), Sample(f(3), f(3) + np.float32(1e-7)),

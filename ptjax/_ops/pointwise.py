@@ -11,7 +11,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from .dispatch import function_out
-from .registry import BINARY, COMPARE, FLOAT, SAME, entries, op
+from .registry import BINARY, COMPARE, FLOAT, SAME, entries, front, op
 
 # ---- arithmetic ------------------------------------------------------------------------------------------------
 
@@ -244,6 +244,19 @@ def _where_check(condition, input, other):
 @op(tensors=("condition", "input", "other"), promote=BINARY, method=False, keep=("condition",), check=_where_check)
 def where(condition, input, other):
     return jnp.where(condition, input, other)
+
+
+_where_elementwise = where
+
+
+@front(_where_elementwise)
+def where(condition, *args, **kwargs):
+    """``where(condition, input, other)``: elementwise choice; ``where(condition)``: ``nonzero(condition,
+    as_tuple=True)``."""
+    if not args and not kwargs:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    return _where_elementwise(condition, *args, **kwargs)
 
 
 def where_method(self, condition, y):
