@@ -63,6 +63,8 @@ CASES = {
     "arange-into-float": (lambda lib: lib.empty(0), lambda lib, o, x, y: lib.arange(5, out=o)),
     "full": (lambda lib: lib.empty(2, 2), lambda lib, o, x, y: lib.full((2, 2), 7.0, out=o)),
     "linspace": (lambda lib: lib.empty(5, dtype=lib.float64), lambda lib, o, x, y: lib.linspace(0, 1, 5, out=o)),
+    "tensordot": (lambda lib: lib.empty(0), lambda lib, o, x, y: lib.tensordot(x, x.T, 1, out=o)),
+    "fftfreq": (lambda lib: lib.empty(0, dtype=lib.float64), lambda lib, o, x, y: lib.fft.fftfreq(4, out=o)),
     "nonzero": (lambda lib: lib.empty(0, dtype=lib.long), lambda lib, o, x, y: lib.nonzero(x > 0, out=o)),
     "float_power": (lambda lib: lib.empty(3, 4, dtype=lib.float64),
                     lambda lib, o, x, y: lib.float_power(x, 2, out=o)),

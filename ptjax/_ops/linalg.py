@@ -4,6 +4,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .. import _dtype as D
+from .dispatch import function_out
 from .registry import BINARY, FLOAT, front, op
 
 
@@ -190,7 +191,8 @@ def _tensordot(a, b, dims=2):
 
 
 @front(_tensordot)
-def tensordot(a, b, dims=2, out=None):
+@function_out
+def tensordot(a, b, dims=2):
     """Nested lists in ``dims`` become tuples, so they can be a static (hashable) argument."""
     from .._tensor import Tensor
     if isinstance(dims, Tensor):
