@@ -126,7 +126,8 @@ def typename(obj):
 # subpackages imported on first use, as ``torch.nn`` is there after ``import torch``; a name whose package is not
 # (yet) part of ptjax reads as a missing attribute, so ``hasattr(ptjax, "jit")`` is False rather than an error
 _SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends", "fft", "special",
-               "distributions", "testing", "compiler", "amp", "_dynamo"}
+               "distributions", "testing", "compiler", "amp", "_dynamo", "functional", "onnx", "hub", "random",
+               "types", "overrides", "linalg"}
 # torch.autocast, torch.GradScaler and the autocast state functions, resolved from ptjax.amp on first use
 _FROM_AMP = {"autocast", "GradScaler", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
              "set_autocast_dtype", "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",
@@ -146,4 +147,18 @@ def __getattr__(name):
     if name in _FROM_AMP:
         from .amp import autocast_mode, grad_scaler
         return getattr(grad_scaler if name == "GradScaler" else autocast_mode, name)
+    nn_function = _nn_function(name)
+    if nn_function is not None:
+        return nn_function
     raise AttributeError(f"module 'ptjax' has no attribute '{name}'")
+
+
+def _nn_function(name):
+    """torch's top-level names of nn functionals (``torch.conv2d``, ``torch.dropout`` ...), from ``ptjax.nn``."""
+    if name.startswith("_"):
+        return None
+    try:
+        from .nn._torch_functions import lookup
+    except ImportError:   # ptjax.nn itself is being imported and asks for a missing name
+        return None
+    return lookup(name)

@@ -202,24 +202,9 @@ def tensordot(a, b, dims=2):
     return _tensordot(a, b, dims)
 
 
-@op(tensors=("input", "other"), jit=True, promote=BINARY, method=True)
-def cross(input, other, dim=None):
-    return jnp.cross(input, other, axis=-1 if dim is None else dim)
-
-
 @op(tensors=("input", "other"), jit=True, promote=BINARY)
 def kron(input, other):
     return jnp.kron(input, other)
-
-
-@op(jit=True, promote=FLOAT, grad_name="LinalgDetBackward0")
-def det(input):
-    return jnp.linalg.det(input)
-
-
-@op(jit=True, promote=FLOAT, grad_name="LinalgInvExBackward0")
-def inverse(input):
-    return jnp.linalg.inv(input)
 
 
 def _trace_check(input):
