@@ -553,21 +553,6 @@ def combinations(input, r=2, with_replacement=False):
     return input[np.array(list(pick(builtins.range(input.shape[0]), r)), np.int64).reshape(-1, r)]
 
 
-def _vander_check(x, N=None, increasing=False):
-    if x.ndim != 1:
-        raise RuntimeError("x must be a one-dimensional tensor.")
-    if N is not None and N < 0:
-        raise RuntimeError("N must be non-negative.")
-
-
-@op(tensors=("x",), jit=True, method=False, check=_vander_check)
-def vander(x, N=None, increasing=False):
-    """Columns of powers of ``x`` (decreasing unless ``increasing``); integers and bool compute in int64."""
-    if not jnp.issubdtype(x.dtype, jnp.inexact):
-        x = x.astype(jnp.int64)
-    return jnp.vander(x, x.shape[0] if N is None else N, increasing=increasing)
-
-
 @op(jit=True)
 def diagflat(input, offset=0):
     return jnp.diagflat(input, offset)
