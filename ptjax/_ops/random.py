@@ -15,6 +15,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from .creation import _finish, _size
+from .dispatch import factory_out
 
 
 class Generator:
@@ -228,3 +229,37 @@ def exponential_(self, lambd=1.0, *, generator=None):
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     return _fill(self, jnp.exp(_normal(_key(generator), tuple(self.shape), np.dtype(np.float32)) * std + mean))
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    return _fill(self, jax.random.cauchy(_key(generator), tuple(self.shape)) * sigma + median)
+
+
+def geometric_(self, p, *, generator=None):
+    """Draws of the number of Bernoulli(p) trials up to the first success (1, 2, …)."""
+    return _fill(self, jax.random.geometric(_key(generator), p, tuple(self.shape)))
+
+
+def poisson(input, generator=None):
+    """Poisson draws with rates ``input`` (in its dtype)."""
+    return Tensor._make(jax.random.poisson(_key(generator), input._value, input.shape).astype(input._value.dtype))
+
+
+def binomial(count, prob, generator=None):
+    """Binomial draws of ``count`` trials with success probability ``prob`` (floating tensors, as torch)."""
+    if not count.dtype.is_floating_point:
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: "
+                         f"{D.SCALAR_TYPE_NAME[count.dtype.name]}")
+    c, p = count._value, prob._value
+    shape = jnp.broadcast_shapes(c.shape, p.shape)
+    return Tensor._make(jax.random.binomial(_key(generator), c, p, shape).astype(c.dtype))
+
+
+def thread_safe_generator():
+    """None: ptjax's DataLoader workers are processes, each with its own global generator, never threads."""
+    return None
+
+
+# torch's ``out=`` for the factories that take it
+rand, randn, randint, randperm, normal, bernoulli, multinomial = map(
+    factory_out, (rand, randn, randint, randperm, normal, bernoulli, multinomial))

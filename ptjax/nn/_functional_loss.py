@@ -84,9 +84,16 @@ def _class_axis(input):
     return 1 if input.ndim >= 2 else 0
 
 
+def _floating_kernel(kernel, input):
+    """torch's error where its CPU kernel ``kernel`` has no version for the (integer, bool, complex) input."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{D.SCALAR_TYPE_NAME[input.dtype.name]}\'')
+
+
 def _nll_check(input, target, weight, ignore_index, reduction):
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    _floating_kernel("nll_loss_out_frame" if input.ndim <= 2 else "nll_loss2d_forward_out_frame", input)
     if input.ndim != 1 and target.ndim >= 1 and input.shape[0] != target.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
                          f"({target.shape[0]}).")
@@ -156,6 +163,7 @@ def _ce_check(input, target, weight, ignore_index, reduction, label_smoothing):
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    _floating_kernel("log_softmax_lastdim_kernel_impl" if input.ndim <= 2 else "log_softmax_kernel_impl", input)
     if _is_prob_target(input, target):
         c = input.shape[_class_axis(input)]
         if weight is not None and (weight.ndim != 1 or weight.shape[0] != c):
