@@ -29,14 +29,16 @@ class PureKernel:
     pure = True
 
     def pullback(self, saved, cts, needs):
-        """Pure: the cotangents of the inputs marked in ``needs``, given the output cotangents ``cts``."""
+        """Pure: the cotangents of the inputs marked in ``needs``, given ``cts``, one cotangent per output (a
+        kernel returning one array, or a sequence of any length, e.g. ``split`` into one piece)."""
         diff = [s for s, n in zip(saved, needs) if n]
 
         def with_diff(*d):
             it = iter(d)
-            return self.fn(*[next(it) if n else s for s, n in zip(saved, needs)])
+            out = self.fn(*[next(it) if n else s for s, n in zip(saved, needs)])
+            return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
-        return jax.vjp(with_diff, *diff)[1](cts)
+        return jax.vjp(with_diff, *diff)[1](tuple(cts))
 
     def vjp(self, saved, cts, needs):
         """``pullback`` compiled once per (needs, shapes): the per-node path of the engine."""

@@ -683,7 +683,7 @@ def _unfold_fn(x, k, d, p, s):
     return win.reshape(n, c * win.shape[2], -1)
 
 
-@op(jit=True, method=False, function=False, grad_name="Im2ColBackward0")
+@op("im2col", jit=True, method=False, function=False, grad_name="Im2ColBackward0")
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """im2col: ``(N, C, H, W) -> (N, C * kH * kW, L)`` sliding blocks (channel-major, then kernel offsets)."""
     x, unbatched = _batched(input, 2, "unfold")
@@ -692,7 +692,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     return out[0] if unbatched else out
 
 
-@op(jit=True, method=False, function=False, grad_name="Col2ImBackward0")
+@op("col2im", jit=True, method=False, function=False, grad_name="Col2ImBackward0")
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """col2im, the adjoint of :func:`unfold`: sums overlapping blocks back into ``(N, C, *output_size)``."""
     unbatched = input.ndim == 2
