@@ -195,6 +195,21 @@ class _Cube:
         return 3 * x ** 2 * ctx.k * g, None
 
 
+def test_autograd_function_node_class_as_torch():
+    def node(lib):
+        class Twice(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+        g = Twice.apply(lib.ones(2, requires_grad=True)).grad_fn
+        return type(g).__name__, type(g).__module__, repr(g).split(" object")[0], g.name()
+    assert node(ptjax) == node(torch)
+
+
 def test_autograd_function_matches_torch(rng):
     a = rng.standard_normal(3).astype(np.float32)
     P = type("Cube", (ptjax.autograd.Function,), dict(vars(_Cube)))
@@ -256,6 +271,8 @@ def test_grad_fn_names_and_next_functions():
     }
     for name, t in names.items():
         assert t.grad_fn.name() == name, (name, t.grad_fn.name())
+        assert type(t.grad_fn).__name__ == name and isinstance(t.grad_fn, ptjax.autograd.graph.Node)
+        assert repr(t.grad_fn).startswith(f"<{name} object at 0x")
     (acc, _), = (x * 2).grad_fn.next_functions[:1]
     assert acc.name() == "torch::autograd::AccumulateGrad" and acc.variable is x
 

@@ -31,8 +31,6 @@ JOBS = int(os.environ.get("CORPUS_JOBS", "2"))
 # lists what stops the script first, then the other names it uses that ptjax lacks (static scan of the script,
 # and runs with stand-ins for the first ones); "behaviour:" marks a difference rather than a missing name.
 MISSING = {
-    "custom_autograd_function": "missing: torch.autograd.gradcheck; behaviour: a custom Function's grad_fn repr is "
-                                "<ClippedCubeBackward ...>, torch's <torch.autograd.function.ClippedCubeBackward ...>",
     "einsum_linalg": "missing: torch.linalg (norm, vector_norm, matrix_norm, inv, det, slogdet, solve, cholesky, "
                      "matrix_rank, pinv, svd, svdvals, qr, eigh, eigvalsh, cross, lstsq, matrix_power, matrix_exp, "
                      "multi_dot), torch.svd",
