@@ -37,7 +37,6 @@ MISSING = {
     "legacy_style": "missing: torch.autograd.Variable, torch.backends (cudnn flags, mps.is_available), "
                     "torch.accelerator, torch.FloatTensor/LongTensor, torch.random.fork_rng, import torch.functional, "
                     "import torch.onnx",
-    "nn_tutorial": "behaviour: float32 mean is not correctly rounded (mean of 5 ones in 50 is 0.099999994, torch 0.1)",
     "numpy_bridge": "behaviour: Tensor.numpy(), torch.from_numpy and torch.as_tensor do not share memory with NumPy "
                     "(and numpy() is read-only)",
     "quickstart_fashion": "missing: torch.accelerator (is_available, current_accelerator)",

@@ -462,3 +462,17 @@ def _set_and_write(lib, layout):
                          ids=["share", "layout", "empty", "dtype-raises"])
 def test_set_(call):
     compare_call(lambda lib: call(lib), Sample(), message=True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+def test_mean_divides_like_torch(dtype):
+    """A mean is the sum divided by the count (XLA would multiply by the reciprocal: 0.099999994 for 0.1)."""
+    x = np.zeros((3, 50), np.float32)
+    x[:, :5] = 1
+    x[1, :7] = 1
+    for call in (lambda m, t: m.mean(t), lambda m, t: m.mean(t, 1), lambda m, t: m.mean(t, 0, keepdim=True),
+                 lambda m, t: m.nn.functional.mse_loss(t, m.zeros_like(t)),
+                 lambda m, t: m.nn.functional.l1_loss(t, m.zeros_like(t))):
+        want = call(torch, torch.tensor(x).to(getattr(torch, dtype)))
+        got = call(ptjax, ptjax.tensor(x).to(getattr(ptjax, dtype)))
+        assert_same_value(want, got, rtol=0, atol=0)

@@ -51,6 +51,21 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     return jnp.prod(_int_acc(input, dtype), axis=_axes(dim, input.ndim), keepdims=keepdim)
 
 
+def exact_mean(x, axis=None, keepdims=False):
+    """``jnp.mean`` rounded as torch rounds it: the sum divided by the count.
+
+    XLA turns a division by a constant or a broadcast scalar into a multiplication by its reciprocal, which
+    rounds differently (float32: the mean of five ones among fifty is 0.099999994, torch says 0.1); the count,
+    shaped like the sum and passed through an optimization barrier, is neither, so the division stays a
+    division. Half types accumulate in float32.
+    """
+    axes = range(x.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+    count = int(np.prod([x.shape[a] for a in axes]))
+    acc = jnp.float32 if x.dtype in (jnp.float16, jnp.bfloat16) else x.dtype
+    total = jnp.sum(x, axis=axis, dtype=acc, keepdims=keepdims)
+    return (total / jax.lax.optimization_barrier(jnp.full(total.shape, count, acc))).astype(x.dtype)
+
+
 def _float_check(name):
     def check(input, *args, dtype=None, **kwargs):
         if dtype is None and not (input.dtype.is_floating_point or input.dtype.is_complex):
@@ -63,7 +78,7 @@ def _float_check(name):
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.astype(D.to_dtype(dtype).np)
-    return jnp.mean(input, axis=_axes(dim, input.ndim), keepdims=keepdim)
+    return exact_mean(input, axis=_axes(dim, input.ndim), keepdims=keepdim)
 
 
 @op(jit=True, check=_float_check("nanmean"))

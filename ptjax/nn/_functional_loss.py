@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as D
+from .._ops.reduction import exact_mean
 from .._ops.registry import BINARY, op
 from .._size import broadcast_shapes
 from .._tensor import Tensor
@@ -54,7 +55,7 @@ def _reduction(size_average, reduce, reduction):
 
 def _reduce(loss, reduction):
     if reduction == "mean":
-        return jnp.mean(loss)
+        return exact_mean(loss)
     if reduction == "sum":
         return jnp.sum(loss)
     return loss
@@ -639,7 +640,7 @@ def _ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reductio
     if zero_infinity:
         loss = jnp.where(jnp.isinf(jax.lax.stop_gradient(loss)), jnp.zeros((), loss.dtype), loss)
     if reduction == "mean":
-        return jnp.mean(loss / jnp.maximum(target_lengths, 1).astype(loss.dtype))
+        return exact_mean(loss / jnp.maximum(target_lengths, 1).astype(loss.dtype))
     return _reduce(loss, reduction)
 
 
