@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _dtype as D
 from . import _strides
-from ._device import CPU, device as _device_cls, from_jax_device, to_jax_device
+from ._device import array_device, cpu_jax_device, device as _device_cls, to_jax_device
 from ._size import Size
 from .autograd.grad_mode import _Mode
 
@@ -84,7 +84,7 @@ class Tensor:
             self._refresh()
         d = self._data
         if type(d) is np.ndarray:  # a host tensor's storage moves into JAX on first use
-            d = self._data = jax.device_put(d, to_jax_device(CPU))
+            d = self._data = jax.device_put(d, cpu_jax_device())
         return d
 
     def _refresh(self):
@@ -158,13 +158,7 @@ class Tensor:
 
     @property
     def device(self) -> _device_cls:
-        d = self._data
-        if isinstance(d, jax.Array) and not isinstance(d, jax.core.Tracer):
-            devs = d.devices()
-            if len(devs) == 1:
-                return from_jax_device(next(iter(devs)))
-            return from_jax_device(next(iter(devs)))
-        return CPU
+        return array_device(self._data)
 
     @property
     def is_cuda(self) -> bool:
@@ -313,9 +307,10 @@ class Tensor:
     def numpy(self, *, force=False):
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        if self.device.type != "cpu" and not force:
-            raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor "
-                            "to host memory first.")
+        dev = self.device
+        if dev.type != "cpu" and not force:
+            raise TypeError(f"can't convert {dev} device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
+                            "host memory first.")
         return np.asarray(self._value)
 
     def __array__(self, dtype=None, copy=None):
@@ -410,13 +405,15 @@ class Tensor:
         out = self
         if dtype is not None and dtype is not self.dtype:
             out = out.type(dtype)
-        if dev is not None and _device_cls(dev) != self.device:
-            host = out._host_array()
-            if host is not None:  # one transfer, straight from the host array
-                out = Tensor._make(jax.device_put(host, to_jax_device(dev)))
-            else:
-                from ._ops.dispatch import move_to_device
-                out = move_to_device(out, to_jax_device(dev))
+        if dev is not None:
+            jd = to_jax_device(dev)
+            if _jax_device(out._data) != jd:
+                host = out._host_array()
+                if host is not None:  # one transfer, straight from the host array
+                    out = Tensor._make(jax.device_put(host, jd))
+                else:
+                    from ._ops.dispatch import move_to_device
+                    out = move_to_device(out, jd)
         if copy and out is self:
             out = self.clone()
         return out
@@ -480,6 +477,15 @@ class Tensor:
 
     def is_shared(self):
         return False
+
+
+def _jax_device(a):
+    """The JAX device holding ``a`` (the CPU for a host array; None for a traced value)."""
+    if type(a) is np.ndarray:
+        return cpu_jax_device()
+    if isinstance(a, jax.core.Tracer):
+        return None
+    return next(iter(a.devices()))
 
 
 def _type_name(d: D.dtype) -> str:
