@@ -194,7 +194,7 @@ def binary(op: Op, a: Tensor, b, reflected=False):
         if reflected:
             a, b, A, B = b, a, B, A
         out = _new(Tensor)
-        out._data = op.fast(A, B)
+        out._data = (op.fast or _fast(op))(A, B)
         if _Mode.enabled and (a._requires_grad or b._requires_grad) and op.differentiable:
             record(op.kernel(op.default_static, _TT, None), (A, B), (a, b), (out,))
         return out
@@ -215,6 +215,12 @@ def binary(op: Op, a: Tensor, b, reflected=False):
     return out
 
 
+def _fast(op: Op):
+    """``op.fast``: the entry's eager function under ``jax.jit``, what the fast paths run on arrays."""
+    op.fast = jax.jit(op.eager)
+    return op.fast
+
+
 def unary(op: Op, a: Tensor):
     if AUTOCAST is not None:
         return call(op, (a,), {})
@@ -224,7 +230,7 @@ def unary(op: Op, a: Tensor):
     if op.promote == FLOAT and _KIND[A.dtype] < 2:
         return call(op, (a,), {})
     out = _new(Tensor)
-    out._data = op.fast(A)
+    out._data = (op.fast or _fast(op))(A)
     if _Mode.enabled and a._requires_grad and op.differentiable:
         record(op.kernel((), ("t",), None), (A,), (a,), (out,))
     return out
@@ -350,7 +356,7 @@ def prepare(op: Op):
                       and op.check is None and op.promote in (BINARY, FLOAT, COMPARE, SAME) and op.out_fn is None)
     op.fast_unary = (len(op.names) == 1 and op.tensor_pos == (0,) and not op.view and op.check is None
                      and op.promote in (SAME, FLOAT) and op.out_fn is None)
-    op.fast = jax.jit(op.eager) if op.fast_binary or op.fast_unary else None
+    op.fast = None  # compiled by _fast() on first use: modules may still wrap op.eager after registration
 
 
 def _named(fn, name, doc):
