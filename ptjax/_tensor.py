@@ -425,10 +425,14 @@ class Tensor:
         return self.to("cuda" if device is None else _device_cls("cuda", device) if isinstance(device, int) else device)
 
     def type(self, dtype=None, non_blocking=False):
+        """torch's legacy type names: ``torch.FloatTensor``, ``torch.cuda.FloatTensor`` for a CUDA tensor."""
         if dtype is None:
-            return _type_name(self.dtype)
+            return _type_name(self.dtype, self.is_cuda)
         if isinstance(dtype, str):
-            dtype = {_type_name(d): d for d in D.ALL}[dtype]
+            cuda = dtype.startswith("torch.cuda.")
+            dtype = {_type_name(d, cuda): d for d in D.ALL}[dtype]
+            if cuda != self.is_cuda:
+                return self.to("cuda" if cuda else "cpu").type(dtype)
         dtype = D.to_dtype(dtype)
         if dtype is self.dtype:
             return self
@@ -488,9 +492,9 @@ def _jax_device(a):
     return next(iter(a.devices()))
 
 
-def _type_name(d: D.dtype) -> str:
-    """torch's legacy tensor type name of a dtype: ``torch.FloatTensor``."""
-    return f"torch.{D.SCALAR_TYPE_NAME[d.name]}Tensor"
+def _type_name(d: D.dtype, cuda=False) -> str:
+    """torch's legacy tensor type name of a dtype: ``torch.FloatTensor`` (``torch.cuda.FloatTensor`` on CUDA)."""
+    return f"torch.{'cuda.' if cuda else ''}{D.SCALAR_TYPE_NAME[d.name]}Tensor"
 
 
 def _rebuild_from_numpy(a, requires_grad):

@@ -81,6 +81,14 @@ def test_results_stay_on_their_device():
     close(a @ b, torch.tensor(data(3, 4)) @ torch.tensor(data(4, 2, seed=1)))
 
 
+def test_legacy_type_names():
+    x = ptjax.ones(2, device="cuda")
+    assert x.type() == "torch.cuda.FloatTensor" and x.cpu().type() == "torch.FloatTensor"
+    assert x.type("torch.cuda.LongTensor").dtype is ptjax.int64
+    y = x.type("torch.DoubleTensor")
+    assert y.device == CPU and y.dtype is ptjax.float64
+
+
 def test_numpy_of_a_cuda_tensor_is_torchs_error():
     with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy"):
         ptjax.ones(2, device="cuda").numpy()
