@@ -30,6 +30,7 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from . import serialization
 from .serialization import load, save
+from ._compile import compile
 
 from . import _methods
 
@@ -95,7 +96,8 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
 # subpackages imported on first use, as ``torch.nn`` is there after ``import torch``; a name whose package is not
 # (yet) part of ptjax reads as a missing attribute, so ``hasattr(ptjax, "jit")`` is False rather than an error
 _SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends", "fft", "special",
-               "distributions", "testing", "compiler", "amp", "accelerator", "cpu"}
+               "distributions", "testing", "compiler", "amp", "_dynamo", "functional", "onnx", "hub", "random",
+               "types", "overrides", "accelerator", "cpu"}
 # torch.autocast, torch.GradScaler and the autocast state functions, resolved from ptjax.amp on first use
 _FROM_AMP = {"autocast", "GradScaler", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
              "set_autocast_dtype", "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",

@@ -131,9 +131,12 @@ def default_jax_device() -> jax.Device:
 
 # ---- torch devices <-> JAX devices -------------------------------------------------------------------------------
 
+# This process's own devices: under ``jax.distributed`` ``jax.devices()`` also lists other processes' devices,
+# which this process cannot address.
+
 @functools.lru_cache(None)
 def cpu_jax_device() -> jax.Device:
-    return jax.devices("cpu")[0]
+    return jax.local_devices(backend="cpu")[0]
 
 
 _ACCELERATORS = None   # the JAX devices 'cuda:N' names (JAX's GPUs, or host devices standing in for them)
@@ -147,7 +150,7 @@ def accelerators() -> tuple:
     global _ACCELERATORS
     if _ACCELERATORS is None:
         try:
-            _ACCELERATORS = tuple(jax.devices("gpu"))
+            _ACCELERATORS = tuple(jax.local_devices(backend="gpu"))
         except RuntimeError:
             _ACCELERATORS = ()
     return _ACCELERATORS
@@ -208,8 +211,11 @@ def from_jax_device(jd) -> device:
 
 
 def array_device(a) -> device:
-    """The torch device an array lives on (the CPU for NumPy arrays and for traced values)."""
-    if isinstance(a, jax.Array) and not isinstance(a, jax.core.Tracer):
+    """The torch device an array lives on: the CPU for NumPy arrays; for a traced value (ptjax.compile, ptjax.func)
+    JAX's default device, which runs the program."""
+    if isinstance(a, jax.core.Tracer):
+        return from_jax_device(jax.local_devices()[0])
+    if isinstance(a, jax.Array):
         return from_jax_device(next(iter(a.devices())))
     return CPU
 

@@ -47,6 +47,7 @@ class Tensor:
     _diff_view = False      # a view made by a differentiable op (not detach/.data): writes through it are recorded
     _grad = None
     _hooks = None           # leaf gradient hooks
+    _post_accumulate_hooks = None   # leaf hooks run after .grad is accumulated (backward)
     _retains_grad = False
     _pinned = False         # made by pin_memory()
     __array_priority__ = 1000
@@ -270,6 +271,16 @@ class Tensor:
         self._hooks = (self._hooks or []) + [hook]
         from .autograd.graph import _RemovableHandle
         return _RemovableHandle(lambda: self._hooks.remove(hook))
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(tensor)`` runs (under no_grad) after ``backward()`` has accumulated this leaf's ``.grad``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        self._post_accumulate_hooks = (self._post_accumulate_hooks or []) + [hook]
+        from .autograd.graph import _RemovableHandle
+        return _RemovableHandle(lambda: self._post_accumulate_hooks.remove(hook))
 
     def detach(self):
         return self._make_view(self._value, self._spec(), differentiable=False)

@@ -31,8 +31,8 @@ def _placed(arr, jd: jax.Device):
 
 def _finish(arr, dtype=None, device=None, requires_grad=False):
     """A factory's result as a new leaf: ``arr`` placed on ``device`` (a torch device spec or a JAX device; None:
-    the default device)."""
-    t = Tensor._make(_placed(arr, _target(device)))
+    the default device). A traced array (ptjax.compile) is left to the program to place."""
+    t = Tensor._make(arr if isinstance(arr, jax.core.Tracer) else _placed(arr, _target(device)))
     if requires_grad:
         if not (t.dtype.is_floating_point or t.dtype.is_complex):
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")

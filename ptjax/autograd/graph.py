@@ -162,3 +162,7 @@ def zeros_cotangent(aval):
     if np.issubdtype(dt, np.inexact) or dt == jax.numpy.bfloat16:
         return jax.numpy.zeros(shape, dt)
     return np.zeros(shape, dtype=jax.dtypes.float0)
+
+
+# torch.autograd.graph's public context managers live with this module's name
+from .saved_tensors import disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks  # noqa: E402,F401

@@ -1,9 +1,11 @@
-"""``torch.nn`` for ptjax: Module, layers, ``functional``, ``init``, ``utils``."""
+"""``torch.nn`` for ptjax: Module, layers, ``functional``, ``init``, ``utils``, ``parallel``."""
 from .parameter import Buffer, Parameter
 from .modules import *  # noqa: F401,F403
 from .modules import Module
 from .modules.module import register_module_forward_hook, register_module_forward_pre_hook
 from . import modules, functional, init, utils, parameter  # noqa: F401
+from . import parallel  # noqa: F401
+from .parallel import DataParallel  # noqa: F401
 
 
 def factory_kwargs(kwargs):

@@ -575,7 +575,19 @@ class Module:
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
-    __call__ = _call_impl
+    _compiled_call_impl = None   # set by Module.compile()
+
+    def _wrapped_call_impl(self, *args, **kwargs):
+        if self._compiled_call_impl is not None:
+            return self._compiled_call_impl(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    __call__ = _wrapped_call_impl
+
+    def compile(self, *args, **kwargs):
+        """Compile this module's calls in place, with ``torch.compile``'s arguments (see ptjax/_compile)."""
+        from ..._compile.module import compile_in_place
+        compile_in_place(self, *args, **kwargs)
 
     def _call_with_hooks(self, args, kwargs):
         pre = list(_global_forward_pre_hooks.items()) + list(self._forward_pre_hooks.items())
@@ -772,9 +784,6 @@ class Module:
             else:
                 s += "\n  " + "\n  ".join(lines) + "\n"
         return s + ")"
-
-    def compile(self, *args, **kwargs):
-        """Accepted for compatibility: ptjax's kernels are already compiled by XLA."""
 
 
 class _PENDING:

@@ -9,11 +9,8 @@ __all__ = ["DistributedSampler"]
 
 
 def _dist_default(what):
-    try:
-        from ... import distributed as dist  # not part of ptjax yet
-    except ImportError:
-        dist = None
-    if dist is None or not dist.is_available():
+    from ... import distributed as dist
+    if not dist.is_available():
         raise RuntimeError("Requires distributed package to be available")
     return dist.get_world_size() if what == "world_size" else dist.get_rank()
 
