@@ -47,8 +47,7 @@ MISSING = {
     "forward_forward": "missing: indexing with a Python range (x[range(n), y] = v)",
     "indexing_heavy": "missing: indexing with a Python range, one-argument torch.where(cond); behaviour: "
                       "x[0, :, [1, 3]] has NumPy's shape (2, 3), torch's is (3, 2)",
-    "legacy_style": "missing: torch.autograd.Variable, torch.backends (cudnn flags, mps.is_available), "
-                    "torch.accelerator, out= on add/matmul (resizing an empty out)/sum into a view/max with an out "
+    "legacy_style": "missing: torch.autograd.Variable, out= on add/matmul (resizing an empty out)/sum into a view/max with an out "
                     "tuple, torch.FloatTensor/LongTensor, torch.random.fork_rng, import torch.functional, "
                     "import torch.onnx, torch.allclose",
     "nn_tutorial": "missing: indexing with a Python range, torch.allclose; behaviour: float32 mean is not "
@@ -58,8 +57,6 @@ MISSING = {
     "padded_sequences": "missing: torch.nn.utils.rnn (pad_sequence, pack_padded_sequence, pad_packed_sequence, "
                         "pack_sequence, PackedSequence into nn.LSTM/nn.GRU), torch.allclose",
     "per_sample_grads": "missing: torch.func (functional_call, grad, vmap, jacrev, vjp, jvp), torch.allclose",
-    "polyfit_optim": "missing: optim.Adamax",
-    "quickstart_fashion": "missing: torch.accelerator (is_available, current_accelerator)",
     "reinforce_categorical": "missing: torch.bincount",
     "save_load_checkpoint": "behaviour: load_state_dict(strict=False) lists bn.num_batches_tracked as missing "
                             "(torch's BatchNorm treats it as optional)",
