@@ -47,9 +47,9 @@ MISSING = {
     "forward_forward": "missing: indexing with a Python range (x[range(n), y] = v)",
     "indexing_heavy": "missing: indexing with a Python range, one-argument torch.where(cond); behaviour: "
                       "x[0, :, [1, 3]] has NumPy's shape (2, 3), torch's is (3, 2)",
-    "legacy_style": "missing: torch.autograd.Variable, out= on add/matmul (resizing an empty out)/sum into a view/max with an out "
-                    "tuple, torch.FloatTensor/LongTensor, torch.random.fork_rng, import torch.functional, "
-                    "import torch.onnx, torch.allclose",
+    "legacy_style": "missing: torch.autograd.Variable, out= on add/matmul (resizing an empty out)/sum into a view/"
+                    "max with an out tuple, torch.FloatTensor/LongTensor, torch.random.fork_rng, "
+                    "import torch.functional, import torch.onnx, torch.allclose",
     "nn_tutorial": "missing: indexing with a Python range, torch.allclose; behaviour: float32 mean is not "
                    "correctly rounded (mean of 5 ones in 50 is 0.099999994, torch 0.1)",
     "numpy_bridge": "behaviour: Tensor.numpy(), torch.from_numpy and torch.as_tensor do not share memory with "
