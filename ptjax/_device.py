@@ -8,7 +8,9 @@
 * **Every tensor's array is committed to its device** (``jax.device_put(x, device)`` or a compiled factory whose
   output is placed there): JAX runs an op on the device of its committed inputs, so results stay where their
   inputs are. Uncommitted arrays (JAX's default placement: random keys, small index arrays built on the host)
-  belong to no device and follow the data, as they do in JAX.
+  belong to no device and follow the data, as they do in JAX. A process that only ever uses JAX's default device
+  (a CPU-only machine) leaves factory results uncommitted (``committing``): the same placement, and JAX may reshard
+  them (``nn.DataParallel`` over host devices).
 * **One device per op**: an op whose tensor operands are committed to two devices raises torch's "Expected all
   tensors to be on the same device" error; a 0-dim CPU tensor goes along with tensors on another device, as in
   torch. The check runs only once a second device has been used in the process (``several_in_use()``): a
@@ -221,17 +223,20 @@ def array_device(a) -> device:
 
 
 def placed_jit(static_argnums=()):
-    """Decorator: ``fn`` compiled, its output committed to the JAX device given as the first argument:
-    ``f(jax_device, *args)`` (one executable per device; inputs must be uncommitted or on that device).
+    """Decorator: ``fn`` compiled, its output on the JAX device given as the first argument, committed there as
+    ``committing`` says: ``f(jax_device, *args)`` (one executable per device; inputs must be uncommitted or on that
+    device).
 
     Factories use it to build their result on its device directly: no default-device round trip, no transfer."""
     def deco(fn):
         compiled = {}
 
         def on(jd, *args):
-            f = compiled.get(jd)
+            key = jd if committing(jd) else None
+            f = compiled.get(key)
             if f is None:
-                f = compiled[jd] = jax.jit(fn, static_argnums=static_argnums, out_shardings=SingleDeviceSharding(jd))
+                placed = {} if key is None else {"out_shardings": SingleDeviceSharding(jd)}
+                f = compiled[key] = jax.jit(fn, static_argnums=static_argnums, **placed)
             return f(*args)
         on.__name__, on.__doc__ = fn.__name__, fn.__doc__
         return on
@@ -249,6 +254,20 @@ def _committed_device(a):
     if isinstance(a, jax.Array) and not isinstance(a, jax.core.Tracer) and a.committed:
         return next(iter(a.devices()))
     return None
+
+
+def committing(jd: jax.Device) -> bool:
+    """Whether a tensor made on ``jd`` is committed to it: always, once a second device is in use or when ``jd`` is
+    not JAX's default device; a single-device process (a CPU-only machine) leaves JAX its default placement."""
+    if _SEVERAL[0]:
+        return True
+    default = jax.config.jax_default_device
+    return jd != (default if isinstance(default, jax.Device) else _first_local_device())
+
+
+@functools.lru_cache(None)
+def _first_local_device() -> jax.Device:
+    return jax.local_devices()[0]
 
 
 def same_device(arrays, is_tensor):

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as D
-from .._device import chosen_default, cpu_jax_device, default_jax_device, placed_jit, to_jax_device
+from .._device import chosen_default, committing, cpu_jax_device, default_jax_device, placed_jit, to_jax_device
 from .._tensor import Tensor
 
 
@@ -23,10 +23,11 @@ def _target(device) -> jax.Device:
 
 
 def _placed(arr, jd: jax.Device):
-    """``arr`` (NumPy or JAX) committed to ``jd``; an array already committed there is kept as it is."""
-    if isinstance(arr, jax.Array) and arr.committed and arr.devices() == {jd}:
+    """``arr`` (NumPy or JAX) on ``jd``: committed there, except in a process that has only ever used JAX's default
+    device, where an uncommitted array is the same thing and lets JAX reshard it (``nn.DataParallel``'s meshes)."""
+    if isinstance(arr, jax.Array) and arr.devices() == {jd} and (arr.committed or not committing(jd)):
         return arr
-    return jax.device_put(arr, jd)
+    return jax.device_put(arr, jd) if committing(jd) else jax.device_put(arr)
 
 
 def _finish(arr, dtype=None, device=None, requires_grad=False):
@@ -161,7 +162,7 @@ def from_numpy(ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     D.from_numpy_dtype(ndarray.dtype)
-    return Tensor._make(jax.device_put(ndarray, cpu_jax_device()))
+    return Tensor._make(_placed(ndarray, cpu_jax_device()))
 
 
 def _size(size, name=None):
