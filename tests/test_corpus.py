@@ -31,46 +31,16 @@ JOBS = int(os.environ.get("CORPUS_JOBS", "2"))
 # lists what stops the script first, then the other names it uses that ptjax lacks (static scan of the script,
 # and runs with stand-ins for the first ones); "behaviour:" marks a difference rather than a missing name.
 MISSING = {
-    "compile_model": "missing: torch.compile (backend=), torch.compiler.reset, OptimizedModule (_orig_mod, "
-                     "'_orig_mod.' state_dict keys), torch.allclose",
-    "custom_autograd_function": "missing: torch.autograd.gradcheck; behaviour: a custom Function's grad_fn repr is "
-                                "<ClippedCubeBackward ...>, torch's <torch.autograd.function.ClippedCubeBackward ...>",
-    "distributions_tour": "missing: torch.cov (later lines unverified: rsample grad, has_rsample, support.check, "
-                          "constraints.positive, torch's invalid-argument message)",
     "einsum_linalg": "missing: torch.linalg (norm, vector_norm, matrix_norm, inv, det, slogdet, solve, cholesky, "
                      "matrix_rank, pinv, svd, svdvals, qr, eigh, eigvalsh, cross, lstsq, matrix_power, matrix_exp, "
-                     "multi_dot), torch.svd, torch.allclose",
-    "embedding_bag_classifier": "missing: nn.EmbeddingBag (offsets, mode='sum'/'max', from_pretrained), "
-                                "nn.CosineSimilarity",
-    "fft_signal": "missing: torch.allclose, Tensor.real/.imag/.angle on complex tensors, torch.hann_window (later "
-                  "lines unverified: fft2/ifft2, norm='ortho', hfft/ihfft, gradient through rfft)",
-    "forward_forward": "missing: indexing with a Python range (x[range(n), y] = v)",
-    "indexing_heavy": "missing: indexing with a Python range, one-argument torch.where(cond); behaviour: "
-                      "x[0, :, [1, 3]] has NumPy's shape (2, 3), torch's is (3, 2)",
-    "legacy_style": "missing: torch.autograd.Variable, out= on add/matmul (resizing an empty out)/sum into a view/"
-                    "max with an out tuple, torch.FloatTensor/LongTensor, torch.random.fork_rng, "
-                    "import torch.functional, import torch.onnx, torch.allclose",
-    "nn_tutorial": "missing: indexing with a Python range, torch.allclose; behaviour: float32 mean is not "
-                   "correctly rounded (mean of 5 ones in 50 is 0.099999994, torch 0.1)",
-    "numpy_bridge": "behaviour: Tensor.numpy(), torch.from_numpy and torch.as_tensor do not share memory with "
-                    "NumPy (and numpy() is read-only)",
-    "padded_sequences": "missing: torch.nn.utils.rnn (pad_sequence, pack_padded_sequence, pad_packed_sequence, "
-                        "pack_sequence, PackedSequence into nn.LSTM/nn.GRU), torch.allclose",
-    "per_sample_grads": "missing: torch.func (functional_call, grad, vmap, jacrev, vjp, jvp), torch.allclose",
-    "reinforce_categorical": "missing: torch.bincount",
-    "save_load_checkpoint": "behaviour: load_state_dict(strict=False) lists bn.num_batches_tracked as missing "
-                            "(torch's BatchNorm treats it as optional)",
-    "seq2seq_attention": "missing: torch.allclose",
-    "special_math": "missing: NumPy-style aliases (arcsin, arccos, arctan2, arctanh, arcsinh, arccosh, divide, "
-                    "multiply, subtract, greater, less_equal, not_equal, fix), deg2rad, rad2deg, isneginf, "
-                    "bitwise_left_shift, Tensor.fill_diagonal_, mode, quantile, isin, searchsorted, bucketize, "
-                    "tril_indices, fliplr, rot90, broadcast_tensors",
-    "tensor_basics": "missing: out= on matmul and mul",
-    "testing_assert_close": "missing: torch.allclose, torch.autograd.gradcheck, torch.autograd.gradgradcheck "
-                            "(later line unverified: torch.testing.make_tensor)",
-    "timeseries_lbfgs": "missing: optim.LBFGS (closure, state keys)",
-    "word_lm_transformer": "missing: nn.Transformer (generate_square_subsequent_mask); later lines unverified "
-                           "(TransformerEncoder enable_nested_tensor=, is_causal=)",
+                     "multi_dot), torch.svd",
+    "legacy_style": "missing: torch.autograd.Variable, torch.FloatTensor/LongTensor, torch.random.fork_rng, "
+                    "import torch.functional, import torch.onnx",
+    "nn_tutorial": "behaviour: float32 mean is not correctly rounded (mean of 5 ones in 50 is 0.099999994, torch 0.1)",
+    "numpy_bridge": "behaviour: Tensor.numpy(), torch.from_numpy and torch.as_tensor do not share memory with NumPy "
+                    "(and numpy() is read-only)",
+    "testing_assert_close": "missing: torch.autograd.gradcheck, torch.autograd.gradgradcheck (later line unverified: "
+                            "torch.testing.make_tensor)",
 }
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from .. import _dtype as D
 from .._device import chosen_default, committing, cpu_jax_device, default_jax_device, placed_jit, to_jax_device
 from .._tensor import Tensor
+from .dispatch import factory_out, function_out
 
 
 def _target(device) -> jax.Device:
@@ -321,5 +322,132 @@ def legacy_new(dtype, *args, device=None):
     return zeros(*args, dtype=dtype, device=device)
 
 
+@function_out
 def complex(real, imag):
     return Tensor._make(jax.lax.complex(real._value, imag._value))
+
+
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    """A 0-d tensor of ``s`` in the default float type unless ``dtype`` (even for an int or bool ``s``)."""
+    return full((), s, dtype=dtype or D.get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """``empty(size)``. ptjax tensors own contiguous storage, so ``stride`` is not reproduced (and, as ``empty``,
+    the values are zeros rather than uninitialised memory)."""
+    return empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
+                   pin_memory=False):
+    """``empty(size)``; the requested memory order (``physical_layout``) is not reproduced, as ``empty_strided``."""
+    if sorted(physical_layout) != list(range(len(size))):
+        raise RuntimeError("Number of dimensions in size does not match the length of the physical_layout; "
+                           f"i.e. len(size) = {len(size)} is not equal to len(physical_layout) = "
+                           f"{len(physical_layout)}")
+    return empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _tri_indices(name, lower):
+    def indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
+        dtype = D.to_dtype(dtype) if dtype is not None else D.int64
+        if dtype not in (D.int32, D.int64):
+            raise NotImplementedError(f'"{name}" not implemented for \'{D.SCALAR_TYPE_NAME[dtype.name]}\'')
+        if row < 0:
+            raise RuntimeError(f"row must be non-negative, got{row}")
+        if col < 0:
+            raise RuntimeError(f"col must be non-negative, got{col}")
+        r, c = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
+        return _finish(jax.device_put(np.stack([r, c]).astype(dtype.np)), dtype, device)
+    indices.__name__ = name
+    indices.__doc__ = (f"The (row, column) coordinates of the {'lower' if lower else 'upper'} triangle of a row x col "
+                       f"matrix (diagonal ``offset``), as a 2 x N tensor in row-major order.")
+    return indices
+
+
+tril_indices = _tri_indices("tril_indices", lower=True)
+triu_indices = _tri_indices("triu_indices", lower=False)
+
+
+# ---- window functions (torch computes them in the requested dtype; here in float64, then rounded) -------------------
+
+def _window(name, values):
+    """A window factory: ``values(n_points)`` gives the symmetric window of that many points as float64."""
+    def window(window_length, periodic=True, *args, dtype=None, layout=None, device=None, pin_memory=False,
+               requires_grad=False):
+        dtype = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+        if not dtype.is_floating_point:
+            raise RuntimeError(f"{name} expects floating point dtypes, got: TensorOptions(dtype="
+                               f"{D.CPP_TYPE_NAME[dtype.name]}, device=cpu, layout=Strided (default), requires_grad="
+                               f"false (default), pinned_memory=false, memory_format=(nullopt))")
+        if window_length < 0:
+            raise RuntimeError(f"{name} requires non-negative window_length, got window_length={window_length}")
+        if window_length <= 1:
+            w = np.ones(window_length)
+        else:  # a periodic window is the symmetric window of one more point, without its last
+            n = window_length + 1 if periodic else window_length
+            w = values(n, *args)[:window_length]
+        return _finish(jax.device_put(w.astype(dtype.np)), dtype, device, requires_grad)
+    window.__name__ = name
+    return window
+
+
+def _cosine_sum(*coefficients):
+    def values(n):
+        x = 2 * np.pi * np.arange(n) / (n - 1)
+        return builtins.sum(c * np.cos(k * x) * (-1) ** k for k, c in enumerate(coefficients))
+    return values
+
+
+hann_window = _window("hann_window", _cosine_sum(0.5, 0.5))
+blackman_window = _window("blackman_window", _cosine_sum(0.42, 0.5, 0.08))
+bartlett_window = _window("bartlett_window", lambda n: 1 - np.abs(2 * np.arange(n) / (n - 1) - 1))
+hamming_window = _window("hamming_window", lambda n, alpha=0.54, beta=0.46:
+                         alpha - beta * np.cos(2 * np.pi * np.arange(n) / (n - 1)))
+kaiser_window = _window("kaiser_window", lambda n, beta=12.0:
+                        np.i0(beta * np.sqrt(np.clip(1 - (2 * np.arange(n) / (n - 1) - 1) ** 2, 0, None)))
+                        / np.i0(beta))
+
+
+# ---- from foreign memory ---------------------------------------------------------------------------------------------
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor of the buffer's bytes read as ``dtype``. torch shares the buffer's memory; ptjax copies it
+    (JAX arrays are immutable), so later writes to the buffer are not seen."""
+    dtype = D.to_dtype(dtype)
+    a = np.frombuffer(buffer, dtype=dtype.np, count=count, offset=offset)
+    return _finish(jax.device_put(a.copy()), dtype, None, requires_grad)
+
+
+def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None, pin_memory=False,
+              requires_grad=False):
+    """The first ``size`` elements of the file, read as ``dtype`` (a copy: ``shared=True`` memory mapping, whose
+    writes reach the file, is not supported)."""
+    if shared:
+        raise NotImplementedError("ptjax.from_file(shared=True): ptjax tensors cannot map a file's memory")
+    dtype = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    a = np.fromfile(filename, dtype=dtype.np, count=size)
+    if a.size < size:
+        raise RuntimeError(f"unable to read {size * dtype.itemsize} bytes from file {filename}")
+    return _finish(jax.device_put(a), dtype, device, requires_grad)
+
+
+def from_dlpack(ext_tensor):
+    """A tensor of any DLPack producer's data (a NumPy array, a JAX array, a torch tensor …). A bare capsule (the
+    legacy protocol torch also accepts) does not say on which device its memory lives, so it is refused."""
+    if isinstance(ext_tensor, Tensor):
+        return ext_tensor
+    if not hasattr(ext_tensor, "__dlpack__"):
+        raise TypeError(f"ptjax.from_dlpack needs an object with __dlpack__ and __dlpack_device__ (a NumPy array, "
+                        f"a JAX array, a torch tensor …), not {type(ext_tensor).__name__}")
+    return Tensor._make(jnp.from_dlpack(ext_tensor))
+
+
+def to_dlpack(tensor):
+    """A DLPack capsule of the tensor's data (read-only: the data is an immutable JAX array)."""
+    return tensor._value.__dlpack__()
+
+
+# torch's ``out=`` for the factories that take it
+zeros, ones, empty, full, arange, linspace, logspace, eye = map(
+    factory_out, (zeros, ones, empty, full, arange, linspace, logspace, eye))

@@ -6,6 +6,9 @@ and the same records.
 """
 from __future__ import annotations
 
+import functools
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -357,6 +360,9 @@ def prepare(op: Op):
     op.fast_unary = (len(op.names) == 1 and op.tensor_pos == (0,) and not op.view and op.check is None
                      and op.promote in (SAME, FLOAT) and op.out_fn is None)
     op.fast = None  # compiled by _fast() on first use: modules may still wrap op.eager after registration
+    # torch's functions take ``out=`` (its Tensor methods do not); views have none. The nn functionals (entries of
+    # ptjax.nn, whose public face is nn.functional) have none either.
+    op.takes_out = not op.view and getattr(op.fn, "__module__", "").startswith("ptjax._ops.")
 
 
 def _named(fn, name, doc):
@@ -366,19 +372,26 @@ def _named(fn, name, doc):
 
 
 def public_function(op: Op, name):
-    """``ptjax.<name>``: the fast path when the call fits it, else the general one."""
+    """``ptjax.<name>``: the fast path when the call fits it, else the general one (``out=`` included)."""
+    takes_out = op.takes_out
     if op.fast_binary:
         def fn(*args, **kwargs):
             if not kwargs and len(args) == 2 and isinstance(args[0], Tensor):
                 return binary(op, args[0], args[1])
+            if takes_out and "out" in kwargs:
+                return call_out(name, op, args, kwargs)
             return call(op, args, kwargs)
     elif op.fast_unary:
         def fn(*args, **kwargs):
             if not kwargs and len(args) == 1 and isinstance(args[0], Tensor):
                 return unary(op, args[0])
+            if takes_out and "out" in kwargs:
+                return call_out(name, op, args, kwargs)
             return call(op, args, kwargs)
     else:
         def fn(*args, **kwargs):
+            if kwargs and takes_out and "out" in kwargs:
+                return call_out(name, op, args, kwargs)
             return call(op, args, kwargs)
     fn.op = op
     return _named(fn, name, op.fn.__doc__)
@@ -412,3 +425,74 @@ def inplace_method(op: Op, name):
     def method_(self, *args, **kwargs):
         return inplace(op, self, args, kwargs)
     return _named(method_, name + "_", op.fn.__doc__)
+
+
+# ---- ``out=`` ------------------------------------------------------------------------------------------------------
+
+def call_out(name, op: Op, args, kwargs):
+    """``call`` with torch's ``out=`` in ``kwargs``: the result is written into ``out`` (a tensor, or a tuple of
+    them for ops with several outputs), which is returned."""
+    kwargs = dict(kwargs)
+    out = kwargs.pop("out")
+    if out is None:
+        return call(op, args, kwargs)
+    result = call(op, args, kwargs)
+    if isinstance(result, (tuple, list)):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{name}(): argument 'out' must be tuple of {len(result)} Tensors")
+        for o, r in zip(out, result):
+            if isinstance(o, Tensor) and o.dtype is not r.dtype:
+                raise RuntimeError(f"Expected out tensor to have dtype {D.CPP_TYPE_NAME[r.dtype.name]}, but got "
+                                   f"{D.CPP_TYPE_NAME[o.dtype.name]} instead")
+        written = [write_out(name, o, r) for o, r in zip(out, result)]
+        return op.out_fn(written) if op.out_fn is not None else tuple(written)
+    return write_out(name, out, result)
+
+
+RESIZE_WARNING = ("An output with one or more elements was resized since it had shape {}, which does not match the "
+                  "required output shape {}. This behavior is deprecated, and in a future PyTorch release outputs "
+                  "will not be resized unless they have zero elements. You can explicitly reuse an out tensor t by "
+                  "resizing it, inplace, to zero elements with t.resize_(0).")
+
+
+def write_out(name, out, result: Tensor, warn_resize=True):
+    """Write ``result`` into ``out`` as torch does for ``out=``: a differently shaped ``out`` is resized (with torch's
+    deprecation warning when it had elements, unless ``warn_resize`` is False, as for factories); the result is cast
+    to ``out``'s dtype where torch allows the cast; ``out`` loses any autograd history. Returns ``out``."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if _Mode.enabled and (result._requires_grad or out._requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, but "
+                           "one of the arguments requires grad.")
+    shape = tuple(result.shape)
+    if tuple(out.shape) != shape:
+        if out.numel() and warn_resize:
+            warnings.warn(RESIZE_WARNING.format(list(out.shape), list(shape)), UserWarning, stacklevel=4)
+        if out._base is not None:
+            raise RuntimeError(f"{name}(): ptjax cannot resize a view given as out= (shape {list(out.shape)}, needed "
+                               f"{list(shape)}): pass a tensor of the result's shape, or one that owns its storage")
+        out._data = jnp.zeros(shape, out.dtype.np)
+        out._version += 1
+    return assign(out, result)
+
+
+def factory_out(factory):
+    """torch's ``out=`` for a factory (``zeros``, ``arange``, ``rand`` …): the result, in ``out``'s dtype unless
+    ``dtype`` is given, written into ``out`` (resized without a warning, as torch's factories do)."""
+    return _with_out(factory, factory=True)
+
+
+def function_out(fn):
+    """torch's ``out=`` for a function that is not an op-table entry (``float_power``, ``nonzero`` …)."""
+    return _with_out(fn, factory=False)
+
+
+def _with_out(fn, factory):
+    @functools.wraps(fn)
+    def with_out(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        if factory and isinstance(out, Tensor) and kwargs.get("dtype") is None:
+            kwargs["dtype"] = out.dtype
+        return write_out(fn.__name__, out, fn(*args, **kwargs), warn_resize=not factory)
+    return with_out

@@ -14,7 +14,8 @@ import numpy as np
 from .. import _dtype as D
 from .._device import cpu_jax_device, placed_jit
 from .._tensor import Tensor
-from .creation import _finish, _size, _target
+from .creation import _finish, _placed, _size, _target
+from .dispatch import factory_out
 
 
 class Generator:
@@ -201,8 +202,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
 # ---- in-place random fills (Tensor methods; nn.init uses them) -------------------------------------------------
 
 def _fill(t, arr):
+    """Write the draws ``arr`` into ``t``, on ``t``'s device."""
     from .dispatch import assign
-    assign(t, Tensor._make(arr.astype(t._value.dtype)), check_cast=False)
+    assign(t, Tensor._make(_placed(arr.astype(t._value.dtype), _jd(t))), check_cast=False)
     return t
 
 
@@ -242,3 +244,37 @@ def exponential_(self, lambd=1.0, *, generator=None):
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     return _fill(self, jnp.exp(_normal(_jd(self), _key(generator), tuple(self.shape), _draw_dtype(self)) * std + mean))
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    return _fill(self, jax.random.cauchy(_key(generator), tuple(self.shape)) * sigma + median)
+
+
+def geometric_(self, p, *, generator=None):
+    """Draws of the number of Bernoulli(p) trials up to the first success (1, 2, …)."""
+    return _fill(self, jax.random.geometric(_key(generator), p, tuple(self.shape)))
+
+
+def poisson(input, generator=None):
+    """Poisson draws with rates ``input`` (in its dtype)."""
+    return Tensor._make(jax.random.poisson(_key(generator), input._value, input.shape).astype(input._value.dtype))
+
+
+def binomial(count, prob, generator=None):
+    """Binomial draws of ``count`` trials with success probability ``prob`` (floating tensors, as torch)."""
+    if not count.dtype.is_floating_point:
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: "
+                         f"{D.SCALAR_TYPE_NAME[count.dtype.name]}")
+    c, p = count._value, prob._value
+    shape = jnp.broadcast_shapes(c.shape, p.shape)
+    return Tensor._make(jax.random.binomial(_key(generator), c, p, shape).astype(c.dtype))
+
+
+def thread_safe_generator():
+    """None: ptjax's DataLoader workers are processes, each with its own global generator, never threads."""
+    return None
+
+
+# torch's ``out=`` for the factories that take it
+rand, randn, randint, randperm, normal, bernoulli, multinomial = map(
+    factory_out, (rand, randn, randint, randperm, normal, bernoulli, multinomial))

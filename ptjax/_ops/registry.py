@@ -256,6 +256,8 @@ def register(o):
     prepare(o)
     o.functions = {n: public_function(o, n) for n in (o.name, *o.aliases)}
     for n in o.functions:
+        if n in TABLE:
+            raise RuntimeError(f"op-table name {n!r} is taken by {TABLE[n].fn.__module__}.{TABLE[n].fn.__name__}")
         TABLE[n] = o
     if late_install is not None:
         late_install(o)

@@ -38,20 +38,3 @@ def binomial(total_count, probs, shape):
 def categorical(logits, shape):
     """Indices (int64) drawn from the last dim of ``logits``; ``shape`` is the result's shape."""
     return _draw(lambda k, lg: jax.random.categorical(k, lg, axis=-1, shape=shape), logits, dtype=jnp.int64)
-
-
-# ---- matrix kernels for MultivariateNormal (private entries: torch.linalg is another piece of work) -----------
-
-@op("_mvn_cholesky", jit=True, method=False, function=False, grad_name="LinalgCholeskyExBackward0")
-def cholesky(input):
-    return jnp.linalg.cholesky(input)
-
-
-@op("_mvn_solve_lower", tensors=("tril", "rhs"), jit=True, method=False, function=False,
-    grad_name="LinalgSolveTriangularBackward0")
-def solve_lower(tril, rhs):
-    """``tril⁻¹ rhs`` for lower-triangular ``tril`` (batch dims broadcast)."""
-    shape = jnp.broadcast_shapes(tril.shape[:-2], rhs.shape[:-2])
-    tril = jnp.broadcast_to(tril, shape + tril.shape[-2:])
-    rhs = jnp.broadcast_to(rhs, shape + rhs.shape[-2:])
-    return jax.scipy.linalg.solve_triangular(tril, rhs, lower=True)

@@ -5,6 +5,7 @@ import math
 
 from .._ops import creation
 from .._ops.random import rand, randn
+from ..linalg import cholesky, solve_triangular
 from . import _sampling, constraints
 from .distribution import Distribution, ExponentialFamily, _eps, broadcast_all, lazy_property
 
@@ -353,9 +354,9 @@ class MultivariateNormal(Distribution):
         if name == "scale_tril":
             self._unbroadcasted_scale_tril = matrix
         elif name == "covariance_matrix":
-            self._unbroadcasted_scale_tril = _sampling.cholesky(matrix)
+            self._unbroadcasted_scale_tril = cholesky(matrix)
         else:  # Σ = P⁻¹: its Cholesky factor from P's
-            self._unbroadcasted_scale_tril = _sampling.cholesky(matrix.inverse())
+            self._unbroadcasted_scale_tril = cholesky(matrix.inverse())
 
     def expand(self, batch_shape, _instance=None):
         new = self._expanded(batch_shape, {"loc": 1})
@@ -396,7 +397,7 @@ class MultivariateNormal(Distribution):
     def log_prob(self, value):
         self._validate(value)
         diff = (value - self.loc).unsqueeze(-1)
-        m = _sampling.solve_lower(self._unbroadcasted_scale_tril, diff).squeeze(-1).pow(2).sum(-1)
+        m = solve_triangular(self._unbroadcasted_scale_tril, diff, upper=False).squeeze(-1).pow(2).sum(-1)
         n = self._event_shape[0]
         return -0.5 * (n * math.log(2 * math.pi) + m) - self._half_log_det()
 

@@ -2,7 +2,7 @@
 pairs."""
 from __future__ import annotations
 
-from . import _sampling
+from ..linalg import solve_triangular
 from .continuous import Beta, Dirichlet, Exponential, Gamma, Laplace, MultivariateNormal, Normal, Uniform
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
 from .transformed import Independent, TransformedDistribution
@@ -148,8 +148,8 @@ def _kl_mvn_mvn(p, q):
     n = p.event_shape[0]
     lq, lp = q._unbroadcasted_scale_tril, p._unbroadcasted_scale_tril
     half_term1 = q._half_log_det() - p._half_log_det()
-    term2 = _sampling.solve_lower(lq, lp).pow(2).flatten(-2).sum(-1)          # tr(Σq⁻¹ Σp)
-    term3 = _sampling.solve_lower(lq, (q.loc - p.loc).unsqueeze(-1)).pow(2).squeeze(-1).sum(-1)
+    term2 = solve_triangular(lq, lp, upper=False).pow(2).flatten(-2).sum(-1)          # tr(Σq⁻¹ Σp)
+    term3 = solve_triangular(lq, (q.loc - p.loc).unsqueeze(-1), upper=False).pow(2).squeeze(-1).sum(-1)
     return half_term1 + 0.5 * (term2 + term3 - n)
 
 
