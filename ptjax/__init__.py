@@ -12,7 +12,8 @@ from . import _dtype
 from ._dtype import (bfloat16, bool, complex64, complex128, dtype, float16, float32, float64, get_default_dtype,
                      int8, int16, int32, int64, set_default_dtype, uint8)
 from ._dtype import ALIASES as _ALIASES
-from ._device import device
+from ._device import device, get_default_device, set_default_device
+from ._precision import get_float32_matmul_precision, set_float32_matmul_precision
 from ._size import Size, broadcast_shapes
 from ._tensor import Tensor
 from . import _ops
@@ -127,7 +128,7 @@ def typename(obj):
 # (yet) part of ptjax reads as a missing attribute, so ``hasattr(ptjax, "jit")`` is False rather than an error
 _SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends", "fft", "special",
                "distributions", "testing", "compiler", "amp", "_dynamo", "functional", "onnx", "hub", "random",
-               "types", "overrides", "linalg"}
+               "types", "overrides", "linalg", "accelerator", "cpu"}
 # torch.autocast, torch.GradScaler and the autocast state functions, resolved from ptjax.amp on first use
 _FROM_AMP = {"autocast", "GradScaler", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
              "set_autocast_dtype", "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",

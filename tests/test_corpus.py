@@ -34,12 +34,10 @@ MISSING = {
     "einsum_linalg": "missing: torch.linalg (norm, vector_norm, matrix_norm, inv, det, slogdet, solve, cholesky, "
                      "matrix_rank, pinv, svd, svdvals, qr, eigh, eigvalsh, cross, lstsq, matrix_power, matrix_exp, "
                      "multi_dot), torch.svd",
-    "legacy_style": "missing: torch.autograd.Variable, torch.backends (cudnn flags, mps.is_available), "
-                    "torch.accelerator, torch.FloatTensor/LongTensor, torch.random.fork_rng, import torch.functional, "
-                    "import torch.onnx",
+    "legacy_style": "missing: torch.autograd.Variable, torch.FloatTensor/LongTensor, torch.random.fork_rng, "
+                    "import torch.functional, import torch.onnx",
     "numpy_bridge": "behaviour: Tensor.numpy(), torch.from_numpy and torch.as_tensor do not share memory with NumPy "
                     "(and numpy() is read-only)",
-    "quickstart_fashion": "missing: torch.accelerator (is_available, current_accelerator)",
     "testing_assert_close": "missing: torch.autograd.gradcheck, torch.autograd.gradgradcheck (later line unverified: "
                             "torch.testing.make_tensor)",
 }

@@ -53,6 +53,8 @@ DATAPIPES = "DataPipes: torchdata's legacy graph API, deprecated and removed fro
 SUBDTYPES = "sub-byte integer / bit dtypes (uint1…uint7, int1…int7, bits*): not JAX array dtypes"
 INTERNAL = "internal helpers that happen to be visible in the module namespace"
 STDLIB = "not torch API: a module of another library re-exported by accident of import"
+NVML = "GPU telemetry torch reads through NVML (pynvml): clock, power, temperature, utilization; JAX does not expose it"
+DSL_KERNELS = "torch's switchboard for Python-DSL kernel overrides (Triton, CuTe DSL): XLA generates the kernels"
 
 # removed (calling raises) or warning when called, in torch and Tensor alike
 TORCH_DEPRECATED = r"eig|symeig|lstsq|solve|matrix_rank|chain_matmul|range|set_default_tensor_type|lu|lu_solve|qr|" \
@@ -140,6 +142,8 @@ EXCLUDED: dict[str, list[tuple[str, str]]] = {
     "torch.backends": [
         (QUANTIZED, r"quantized"),
         (BACKEND, r"miopen|kleidiai|nnpack|cusparselt"),
+        (DSL_KERNELS, r"python_native"),
+        (INTERNAL, r"m"),  # torch.backends.m is the module itself: the wrapped-module slot of torch's PropModule
     ],
     "torch.cuda": [
         (CUDA_RUNTIME, (r"cudart|cudaStatus|check_error|CudaError|DeferredCudaCallError|current_(blas|solver)_handle|"
@@ -148,6 +152,7 @@ EXCLUDED: dict[str, list[tuple[str, str]]] = {
                        r"graph_pool_handle|make_graphed_callables|get_gencode_flags|get_arch_list|has_magma|"
                        r"ipc_collect|get_stream_from_external|ExternalStream|[gs]et_sync_debug_mode|"
                        r"is_current_stream_capturing|profiler")),
+        (NVML, r"clock_rate|power_draw|temperature|utilization"),
     ],
 }
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import functools
 import warnings
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as D
 from .. import _strides
+from .._device import _SEVERAL, same_device, to_device_of
 from .._size import broadcast_shapes
 from .._tensor import Tensor
 from ..autograd.graph import Node, edge, record
@@ -24,6 +26,9 @@ _KIND = D.NP_KIND
 _HOST = np.ndarray  # the storage class of host tensors (see _tensor.py)
 _SK = {bool: 0, int: 1, float: 2, complex: 3}
 _SK_CHAR = "bifc"
+_TT = ("t", "t")
+_BOTH = (True, True)
+_new = object.__new__
 
 
 def _aval(a):
@@ -96,6 +101,8 @@ def call(op: Op, args, kwargs):
     kernel = op.kernel(tuple(static), tuple(struct), cast)
     if op.check is not None:
         op.invoke(op.check, vals)
+    if _SEVERAL[0] and len(tensors) > 1:  # only once a second device is in use (see _device.py)
+        dyn = same_device(dyn, [t is not None for t in inputs])
     out = kernel.call(*dyn)
     return finish(op, kernel, out, dyn, inputs, vals)
 
@@ -169,7 +176,11 @@ def infer_strided(idx: np.ndarray):
 # ---- fast paths ------------------------------------------------------------------------------------------------
 
 def binary(op: Op, a: Tensor, b, reflected=False):
-    """``a (op) b`` for a Tensor ``a``: the operators and two-argument calls of binary ops."""
+    """``a (op) b`` for a Tensor ``a``: the operators and two-argument calls of binary ops.
+
+    Two tensors of one dtype run ``op.fast`` (the entry's eager function under ``jax.jit``: JAX's C++ dispatch,
+    cheaper than an eager ``jnp`` call); a Python scalar keeps the eager function, where JAX treats Python numbers
+    specially (``x ** 2`` as an integer power)."""
     if AUTOCAST is not None:
         return call(op, (b, a) if reflected else (a, b), {})
     A = a._data
@@ -181,30 +192,36 @@ def binary(op: Op, a: Tensor, b, reflected=False):
             B = b._value
         if A.dtype != B.dtype or (op.promote == FLOAT and _KIND[A.dtype] < 2):
             return call(op, (b, a) if reflected else (a, b), {})
-        struct = ("t", "t")
-    else:
-        sk = _SK.get(type(b))
-        tk = _KIND[A.dtype]
-        if sk is None or sk > tk or (op.promote == FLOAT and tk < 2):
-            return call(op, (b, a) if reflected else (a, b), {})
-        B = b
-        struct = ("t", _SK_CHAR[sk])
+        if _SEVERAL[0]:
+            A, B = same_device((A, B), _BOTH)
+        if reflected:
+            a, b, A, B = b, a, B, A
+        out = _new(Tensor)
+        out._data = (op.fast or _fast(op))(A, B)
+        if _Mode.enabled and (a._requires_grad or b._requires_grad) and op.differentiable:
+            record(op.kernel(op.default_static, _TT, None), (A, B), (a, b), (out,))
+        return out
+    sk = _SK.get(b.__class__)
+    tk = _KIND[A.dtype]
+    if sk is None or sk > tk or (op.promote == FLOAT and tk < 2):
+        return call(op, (b, a) if reflected else (a, b), {})
+    out = _new(Tensor)
     if reflected:
-        if struct[1] != "t":
-            B = np.asarray(B, A.dtype)
-        out = Tensor._make(op.eager(B, A))
-        struct = struct[::-1]
-        first, second = b, a
-        dyn = (B, A)
+        B = np.asarray(b, A.dtype)
+        out._data = op.eager(B, A)
+        struct, dyn, inputs = (_SK_CHAR[sk], "t"), (B, A), (None, a)
     else:
-        out = Tensor._make(op.eager(A, B))
-        first, second = a, b
-        dyn = (A, B)
-    if _Mode.enabled and (a._requires_grad or (struct[0 if reflected else 1] == "t" and b._requires_grad)) \
-            and op.differentiable:
-        inputs = (first if isinstance(first, Tensor) else None, second if isinstance(second, Tensor) else None)
+        out._data = op.eager(A, b)
+        struct, dyn, inputs = ("t", _SK_CHAR[sk]), (A, b), (a, None)
+    if _Mode.enabled and a._requires_grad and op.differentiable:
         record(op.kernel(op.default_static, struct, None), dyn, inputs, (out,))
     return out
+
+
+def _fast(op: Op):
+    """``op.fast``: the entry's eager function under ``jax.jit``, what the fast paths run on arrays."""
+    op.fast = jax.jit(op.eager)
+    return op.fast
 
 
 def unary(op: Op, a: Tensor):
@@ -215,7 +232,8 @@ def unary(op: Op, a: Tensor):
         A = a._value
     if op.promote == FLOAT and _KIND[A.dtype] < 2:
         return call(op, (a,), {})
-    out = Tensor._make(op.eager(A))
+    out = _new(Tensor)
+    out._data = (op.fast or _fast(op))(A)
     if _Mode.enabled and a._requires_grad and op.differentiable:
         record(op.kernel((), ("t",), None), (A,), (a,), (out,))
     return out
@@ -240,6 +258,8 @@ def _can_cast(src: D.dtype, dst: D.dtype) -> bool:
 def assign(self: Tensor, res: Tensor, check_cast=True):
     """Make ``self`` hold ``res``'s value (in-place ops, ``copy_``, ``__setitem__``), with autograd history."""
     new = res._value
+    if _SEVERAL[0]:  # a write copies across devices, as torch's copy_
+        new = to_device_of(new, self._value)
     shape = self._data.shape if self._base is None else self._value.shape
     if new.shape != shape:
         try:
@@ -339,6 +359,7 @@ def prepare(op: Op):
                       and op.check is None and op.promote in (BINARY, FLOAT, COMPARE, SAME) and op.out_fn is None)
     op.fast_unary = (len(op.names) == 1 and op.tensor_pos == (0,) and not op.view and op.check is None
                      and op.promote in (SAME, FLOAT) and op.out_fn is None)
+    op.fast = None  # compiled by _fast() on first use: modules may still wrap op.eager after registration
     # torch's functions take ``out=`` (its Tensor methods do not); views have none. The nn functionals (entries of
     # ptjax.nn, whose public face is nn.functional) have none either.
     op.takes_out = not op.view and getattr(op.fn, "__module__", "").startswith("ptjax._ops.")

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as D
+from .._device import several_in_use, to_jax_device
 from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from .dispatch import function_out
@@ -185,7 +186,7 @@ def parse_index(x: Tensor, index):
                 nz = np.nonzero(np.asarray(i._value))
                 for a in nz:
                     pattern.append(_T)
-                    tensors.append(Tensor._make(jax.device_put(np.asarray(a, dtype=np.int64))))
+                    tensors.append(_host_result(np.asarray(a, dtype=np.int64), x))
                 dim += i.ndim
                 advanced += i.ndim
                 continue
@@ -193,10 +194,15 @@ def parse_index(x: Tensor, index):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             _check_bounds(i, shape[dim], dim if i.ndim == 0 else advanced)
             pattern.append(_T0 if i.ndim == 0 else _T)
-            tensors.append(i)
+            tensors.append(i.to(x.device) if several_in_use() else i)  # CPU indices serve any device, as in torch
             dim += 1
             advanced += i.ndim > 0
     return tuple(pattern), tensors
+
+
+def _host_result(a: np.ndarray, like: Tensor) -> Tensor:
+    """A result computed on the host (``nonzero``, ``unique`` …) as a tensor on ``like``'s device."""
+    return Tensor._make(jax.device_put(a, to_jax_device(like.device)))
 
 
 def _int_or_none(v):
@@ -230,6 +236,8 @@ def setitem(self: Tensor, index, value):
     if not isinstance(value, Tensor):
         from .creation import tensor as _tensor
         value = _tensor(value, dtype=self.dtype) if not isinstance(value, (int, float, bool)) else value
+    elif several_in_use():  # the value is copied in from any device, as torch's copy_
+        value = value.to(self.device)
     try:
         res = _index_put(self, tensors, value, pattern)
     except (ValueError, TypeError) as e:
@@ -262,6 +270,8 @@ def index_put(input: Tensor, indices, values, accumulate=False):
     if not isinstance(values, Tensor):
         from .creation import tensor as _tensor
         values = _tensor(values, dtype=input.dtype)
+    elif several_in_use():
+        values = values.to(input.device)
     if values.dtype is not input.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{D.SCALAR_TYPE_NAME[input.dtype.name]} for the destination and "
@@ -487,12 +497,12 @@ def nonzero(input: Tensor, *, as_tuple=False):
     a = np.asarray(input._value)
     if a.ndim == 0:  # torch: a 0-d input counts as one element with no dims
         if as_tuple:
-            return (Tensor._make(jnp.zeros((int(a != 0),), jnp.int64)),)
-        return Tensor._make(jnp.zeros((int(a != 0), 0), jnp.int64))
+            return (_host_result(np.zeros((int(a != 0),), np.int64), input),)
+        return _host_result(np.zeros((int(a != 0), 0), np.int64), input)
     nz = np.nonzero(a)
     if as_tuple:
-        return tuple(Tensor._make(jax.device_put(np.asarray(a, dtype=np.int64))) for a in nz)
-    return Tensor._make(jax.device_put(np.asarray(np.stack(nz, axis=1) if nz else np.zeros((1, 0)), dtype=np.int64)))
+        return tuple(_host_result(np.asarray(a, dtype=np.int64), input) for a in nz)
+    return _host_result(np.asarray(np.stack(nz, axis=1) if nz else np.zeros((1, 0)), dtype=np.int64), input)
 
 
 def argwhere(input: Tensor):
@@ -504,13 +514,13 @@ def unique(input: Tensor, sorted=True, return_inverse=False, return_counts=False
     res = np.unique(a if dim is None else a, return_inverse=return_inverse, return_counts=return_counts,
                     axis=dim)
     if not isinstance(res, tuple):
-        return Tensor._make(jax.device_put(np.asarray(res)))
-    out = [Tensor._make(jax.device_put(np.asarray(res[0])))]
+        return _host_result(np.asarray(res), input)
+    out = [_host_result(np.asarray(res[0]), input)]
     if return_inverse:
         inverse = res[1].reshape(a.shape) if dim is None else res[1]
-        out.append(Tensor._make(jax.device_put(np.asarray(inverse, dtype=np.int64))))
+        out.append(_host_result(np.asarray(inverse, dtype=np.int64), input))
     if return_counts:
-        out.append(Tensor._make(jax.device_put(np.asarray(res[-1], dtype=np.int64))))
+        out.append(_host_result(np.asarray(res[-1], dtype=np.int64), input))
     return tuple(out)
 
 

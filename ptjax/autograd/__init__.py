@@ -1,6 +1,7 @@
 """torch.autograd: ``backward``, ``grad``, ``Function`` and the grad modes."""
 from __future__ import annotations
 
+from .._device import several_in_use
 from .function import Function, FunctionCtx
 from .graph import Node, edge
 from .grad_mode import (enable_grad, enforce_grad_layout_policy, inference_mode, is_grad_enabled,
@@ -87,6 +88,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 g = r
         if g._data.dtype != t._data.dtype:
             g = g.to(t.dtype)
+        if several_in_use() and g.device != t.device:  # a 0-dim CPU leaf used with CUDA tensors: its grad on the CPU
+            g = g.to(t.device)
         if t._grad is None:
             t._grad = g if create_graph else Tensor._make(g._value)
         else:

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from .._ops.registry import BINARY, op
+from .._precision import conv_precision
 from ._functional_utils import _batched, _dims, _tuple
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tbc"]
@@ -62,10 +63,11 @@ def _conv_lax(x, w, stride, pads, dilation, groups, nd):
         # pad `stride` rows on top and drop the first output row instead (identical result). See conv2d's
         # docstring for the measurements.
         y = lax.conv_general_dilated(x, w, stride, ((stride[0], 0), (0, 0)), rhs_dilation=dilation,
-                                     feature_group_count=groups, dimension_numbers=_DIMS[nd])
+                                     feature_group_count=groups, dimension_numbers=_DIMS[nd],
+                                     precision=conv_precision())
         return y[:, :, 1:]
     return lax.conv_general_dilated(x, w, stride, pads, rhs_dilation=dilation, feature_group_count=groups,
-                                    dimension_numbers=_DIMS[nd])
+                                    dimension_numbers=_DIMS[nd], precision=conv_precision())
 
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
@@ -154,7 +156,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     pads = tuple((d * (kk - 1) - p, d * (kk - 1) - p + o)
                  for d, kk, p, o in zip(dilation, k, padding, output_padding))
     out = lax.conv_general_dilated(x, w, (1,) * nd, pads, lhs_dilation=stride, rhs_dilation=dilation,
-                                   feature_group_count=groups, dimension_numbers=_DIMS[nd])
+                                   feature_group_count=groups, dimension_numbers=_DIMS[nd], precision=conv_precision())
     out = _bias(out, bias, nd)
     return out[0] if unbatched else out
 
