@@ -7,9 +7,12 @@ from .gumbel import Gumbel
 from .half_normal import HalfCauchy, HalfNormal
 from .continuous import Beta, Dirichlet, Exponential, Gamma, Laplace, MultivariateNormal, Normal, Uniform
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
-from .distribution import Distribution, ExponentialFamily
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .kl import kl_divergence, register_kl
-from .transformed import Independent, LogNormal, TransformedDistribution
+from .independent import Independent
+from .log_normal import LogNormal
+from .transformed_distribution import TransformedDistribution
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform,
                          SigmoidTransform, SoftmaxTransform, TanhTransform, Transform, identity_transform)
 

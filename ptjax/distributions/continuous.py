@@ -7,7 +7,9 @@ from .._ops import creation
 from .._ops.random import rand, randn
 from ..linalg import cholesky, solve_triangular
 from . import _sampling, constraints
-from .distribution import Distribution, ExponentialFamily, _eps, broadcast_all, lazy_property
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from .utils import _eps, _tiny, broadcast_all, lazy_property
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -214,11 +216,6 @@ class Gamma(ExponentialFamily):
     def entropy(self):
         a = self.concentration
         return a - self.rate.log() + a.lgamma() + (1.0 - a) * a.digamma()
-
-
-def _tiny(t):
-    import numpy as np
-    return float(np.finfo(t.dtype.np).tiny)
 
 
 class Beta(ExponentialFamily):

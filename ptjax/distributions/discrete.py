@@ -9,18 +9,14 @@ from .._ops import creation
 from .._ops.random import bernoulli as _bernoulli
 from .._size import Size
 from . import _sampling, constraints
-from .distribution import Distribution, ExponentialFamily, broadcast_all, lazy_property, logits_to_probs, \
-    probs_to_logits
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from .utils import _softplus, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 
 def _one_of(probs, logits):
     if (probs is None) == (logits is None):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-
-
-def _softplus(x):
-    """``log(1 + e^x)`` without overflow."""
-    return x.clamp(min=0) + (-x.abs()).exp().log1p()
 
 
 class Bernoulli(ExponentialFamily):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from ..linalg import solve_triangular
 from .continuous import Beta, Dirichlet, Exponential, Gamma, Laplace, MultivariateNormal, Normal, Uniform
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
-from .transformed import Independent, TransformedDistribution
-from .transforms import _sum_rightmost
+from .independent import Independent
+from .transformed_distribution import TransformedDistribution
+from .utils import _softplus, _sum_rightmost
 
 _KL_REGISTRY: dict = {}
 _KL_CACHE: dict = {}
@@ -55,7 +56,6 @@ def _kl_normal_normal(p, q):
 
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
-    from .discrete import _softplus
     t1 = p.probs * (_softplus(-q.logits) - _softplus(-p.logits))
     t1 = t1.masked_fill(q.probs == 0, float("inf")).masked_fill(p.probs == 0, 0.0)
     t2 = (1 - p.probs) * (_softplus(q.logits) - _softplus(p.logits))
@@ -135,7 +135,6 @@ def _kl_poisson_poisson(p, q):
 def _kl_binomial_binomial(p, q):
     if bool((p.total_count < q.total_count).any()):
         raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
-    from .discrete import _softplus
     kl = p.total_count * (p.probs * (p.logits - q.logits) - _softplus(p.logits) + _softplus(q.logits))
     return _inf_where(p.total_count > q.total_count, kl)
 
