@@ -34,6 +34,11 @@ class Normal(ExponentialFamily):
     mode = property(lambda self: self.loc)
     stddev = property(lambda self: self.scale)
     variance = property(lambda self: self.scale.pow(2))
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal()))
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()
 
     def rsample(self, sample_shape=()):
         eps = _standard(randn, self._extended_shape(sample_shape), self.loc)
@@ -123,6 +128,11 @@ class Exponential(ExponentialFamily):
     mode = property(lambda self: creation.zeros_like(self.rate))
     stddev = property(lambda self: self.rate.reciprocal())
     variance = property(lambda self: self.rate.pow(-2))
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (-self.rate,))
+
+    def _log_normalizer(self, x):
+        return -(-x).log()
 
     def rsample(self, sample_shape=()):
         u = _standard(rand, self._extended_shape(sample_shape), self.rate)
@@ -198,6 +208,11 @@ class Gamma(ExponentialFamily):
     mean = property(lambda self: self.concentration / self.rate)
     mode = property(lambda self: ((self.concentration - 1) / self.rate).clamp(min=0))
     variance = property(lambda self: self.concentration / self.rate.pow(2))
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (self.concentration - 1, -self.rate))
+
+    def _log_normalizer(self, x, y):
+        return (x + 1).lgamma() + (x + 1) * (-y.reciprocal()).log()
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
@@ -232,6 +247,11 @@ class Beta(ExponentialFamily):
 
     def __repr__(self):
         return "Beta()"  # as torch's, whose parameters live in an inner Dirichlet
+
+    _natural_params = property(lambda self: (self.concentration1, self.concentration0))
+
+    def _log_normalizer(self, x, y):
+        return _log_beta(x, y)
 
     @property
     def mean(self):
@@ -296,6 +316,11 @@ class Dirichlet(ExponentialFamily):
     def expand(self, batch_shape, _instance=None):
         return self._expanded(batch_shape, {"concentration": 1})
 
+    _natural_params = property(lambda self: (self.concentration,))
+
+    def _log_normalizer(self, x):
+        return x.lgamma().sum(-1) - x.sum(-1).lgamma()
+
     @property
     def mean(self):
         return self.concentration / self.concentration.sum(-1, keepdim=True)
@@ -323,6 +348,16 @@ class Dirichlet(ExponentialFamily):
         c = self.concentration
         k, total = c.shape[-1], c.sum(-1)
         return c.lgamma().sum(-1) - total.lgamma() - (k - total) * total.digamma() - ((c - 1) * c.digamma()).sum(-1)
+
+
+def _batch_mahalanobis(tril, x):
+    """``xᵀ (L Lᵀ)⁻¹ x`` over the last dim of ``x``, for lower-triangular ``L`` (batch dims broadcast)."""
+    return solve_triangular(tril, x.unsqueeze(-1), upper=False).squeeze(-1).pow(2).sum(-1)
+
+
+def _batch_trace_xxt(x):
+    """``trace(X Xᵀ)`` (the squared Frobenius norm) over the last two dims."""
+    return x.pow(2).flatten(-2).sum(-1)
 
 
 class MultivariateNormal(Distribution):
@@ -393,8 +428,7 @@ class MultivariateNormal(Distribution):
 
     def log_prob(self, value):
         self._validate(value)
-        diff = (value - self.loc).unsqueeze(-1)
-        m = solve_triangular(self._unbroadcasted_scale_tril, diff, upper=False).squeeze(-1).pow(2).sum(-1)
+        m = _batch_mahalanobis(self._unbroadcasted_scale_tril, value - self.loc)
         n = self._event_shape[0]
         return -0.5 * (n * math.log(2 * math.pi) + m) - self._half_log_det()
 

@@ -11,6 +11,7 @@ from .._size import Size
 from . import _sampling, constraints
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
+from ._parameters import BinaryProbs
 from .utils import _softplus, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 
@@ -19,31 +20,27 @@ def _one_of(probs, logits):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
-class Bernoulli(ExponentialFamily):
+class Bernoulli(BinaryProbs, ExponentialFamily):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
+    _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _one_of(probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            param = self.logits
-        super().__init__(param.shape, validate_args=validate_args)
+        self._init_probs(probs, logits)
+        super().__init__(self._param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return self._expanded(batch_shape, {"probs" if "probs" in self.__dict__ else "logits": 0})
+        new = self._get_checked_instance(Bernoulli, _instance)
+        self._expand_probs(new, batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
 
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
+    _natural_params = property(lambda self: (self.probs.logit(),))
 
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
+    def _log_normalizer(self, x):
+        return x.exp().log1p()
 
     mean = property(lambda self: self.probs)
     variance = property(lambda self: self.probs * (1 - self.probs))
@@ -206,6 +203,10 @@ class Poisson(ExponentialFamily):
     mean = property(lambda self: self.rate)
     mode = property(lambda self: self.rate.floor())
     variance = property(lambda self: self.rate)
+    _natural_params = property(lambda self: (self.rate.log(),))
+
+    def _log_normalizer(self, x):
+        return x.exp()
 
     def sample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))
@@ -217,37 +218,27 @@ class Poisson(ExponentialFamily):
         return value.xlogy(rate) - rate - (value + 1).lgamma()
 
 
-class Binomial(Distribution):
+class Binomial(BinaryProbs, Distribution):
     arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
                        "logits": constraints.real}
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        _one_of(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.to(self.probs.dtype)
-            param = self.probs
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.to(self.logits.dtype)
-            param = self.logits
-        super().__init__(param.shape, validate_args=validate_args)
+        (total_count,) = self._init_probs(probs, logits, total_count)
+        self.total_count = total_count.to(self._param.dtype)
+        super().__init__(self._param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return self._expanded(batch_shape, {"total_count": 0, "probs" if "probs" in self.__dict__ else "logits": 0})
+        new = self._get_checked_instance(Binomial, _instance)
+        new.total_count = self.total_count.expand(tuple(batch_shape))
+        self._expand_probs(new, batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     mean = property(lambda self: self.total_count * self.probs)
     variance = property(lambda self: self.total_count * self.probs * (1 - self.probs))
@@ -281,3 +272,14 @@ class Binomial(Distribution):
             raise NotImplementedError("Inhomogeneous total count not supported by `enumerate_support`.")
         values = creation.arange(1 + n, dtype=self.total_count.dtype).reshape((-1,) + (1,) * len(self._batch_shape))
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical whose ``rsample`` passes gradients straight through: the one-hot draw in the forward
+    pass, the gradient of ``probs`` in the backward pass."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=()):
+        probs = self._categorical.probs
+        return self.sample(sample_shape) + (probs - probs.detach())

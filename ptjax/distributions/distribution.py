@@ -74,9 +74,10 @@ class Distribution:
                                       f"__init__ method must also define a custom .expand() method.")
         return type(self).__new__(type(self)) if _instance is None else _instance
 
-    def _expanded(self, batch_shape, params):
-        """A new instance of this class with ``params`` (names) expanded to ``batch_shape`` (+ their event dims)."""
-        new = type(self).__new__(type(self))
+    def _expanded(self, batch_shape, params, _instance=None):
+        """A new instance of this class (or ``_instance``) with ``params`` (name -> number of event dims) expanded
+        to ``batch_shape`` (+ their event dims)."""
+        new = type(self).__new__(type(self)) if _instance is None else _instance
         batch_shape = Size(batch_shape)
         for name, event_dims in params.items():
             value = getattr(self, name)
