@@ -22,6 +22,19 @@ PROBS = np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]], np.float32)
 UNIT = rng.uniform(0.1, 0.9, 3).astype(np.float32)
 A = rng.standard_normal((3, 3))
 COV = (A @ A.T + 3 * np.eye(3)).astype(np.float32)
+W = rng.standard_normal((3, 2)).astype(np.float32)
+COUNTS = np.array([0.0, 2.0, 5.0], np.float32)
+
+
+def _corr_cholesky(n, batch):
+    """Cholesky factors of random correlation matrices."""
+    x = rng.standard_normal((batch, n, n + 2))
+    cov = x @ x.transpose(0, 2, 1)
+    d = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+    return np.linalg.cholesky(cov / d[:, :, None] / d[:, None, :]).astype(np.float32)
+
+
+CORR_CHOL = _corr_cholesky(3, 2)
 
 
 class P:
@@ -31,9 +44,18 @@ class P:
         self.data = np.asarray(data)
 
 
+class Sub:
+    """A distribution passed as a parameter (MixtureSameFamily's components …): ``(name, args, kwargs)``."""
+
+    def __init__(self, name, *args, **kwargs):
+        self.spec = (name, args, kwargs)
+
+
 def _make(lib, spec, leaves):
     name, args, kwargs = spec
     def conv(v):
+        if isinstance(v, Sub):
+            return _make(lib, v.spec, leaves)
         if isinstance(v, P):
             t = lib.tensor(v.data)
             if t.is_floating_point():
@@ -67,6 +89,47 @@ CASES = [
     (("Binomial", (P(np.array([5.0, 10.0, 10.0], np.float32)),), {"probs": P(UNIT)}),
      np.array([1.0, 4.0, 10.0], np.float32), ("mean", "mode", "variance")),
     (("Binomial", (10,), {"logits": P(LOC)}), np.array([0.0, 3.0, 7.0], np.float32), ("mean", "variance", "entropy")),
+    # ---- the rest of torch 2.13's distributions
+    (("StudentT", (P(POS + 2), P(LOC), P(SCALE)), {}), LOC + 0.4, ("mean", "mode", "variance", "entropy")),
+    (("Geometric", (), {"probs": P(UNIT)}), COUNTS, ("mean", "mode", "variance", "entropy")),
+    (("Geometric", (), {"logits": P(LOC)}), COUNTS, ("mean", "variance", "entropy")),
+    (("NegativeBinomial", (P(POS),), {"probs": P(UNIT)}), COUNTS, ("mean", "mode", "variance")),
+    (("NegativeBinomial", (5.0,), {"logits": P(LOC)}), COUNTS, ("mean", "variance")),
+    (("Multinomial", (10,), {"probs": P(PROBS)}), np.array([[2.0, 3.0, 5.0], [6.0, 3.0, 1.0]], np.float32),
+     ("mean", "variance", "entropy")),
+    (("Multinomial", (4,), {"logits": P(np.log(PROBS))}), np.array([[0.0, 0.0, 4.0], [1.0, 3.0, 0.0]], np.float32),
+     ("mean", "variance")),
+    (("ContinuousBernoulli", (), {"probs": P(np.array([0.2, 0.5, 0.8], np.float32))}), UNIT,
+     ("mean", "variance", "entropy", "cdf", "icdf")),
+    (("ContinuousBernoulli", (), {"logits": P(LOC)}), UNIT, ("mean", "variance", "stddev", "entropy", "cdf", "icdf")),
+    (("RelaxedBernoulli", (P(np.float32(0.7)),), {"probs": P(UNIT)}), UNIT[::-1].copy(), ()),
+    (("RelaxedBernoulli", (P(np.float32(1.3)),), {"logits": P(LOC)}), UNIT, ()),
+    (("RelaxedOneHotCategorical", (P(np.float32(0.6)),), {"probs": P(PROBS)}), PROBS[::-1].copy(), ()),
+    (("LogisticNormal", (P(LOC[:2]), P(SCALE[:2])), {}), PROBS[1], ()),
+    (("LowRankMultivariateNormal", (P(LOC), P(W), P(POS)), {}), LOC + 0.5,
+     ("mean", "mode", "variance", "entropy", "covariance_matrix", "precision_matrix", "scale_tril")),
+    (("MixtureSameFamily", (Sub("Categorical", P(PROBS[0])), Sub("Normal", P(LOC), P(SCALE))), {}),
+     np.array([0.3, -1.0], np.float32), ("mean", "variance", "cdf")),
+    (("MixtureSameFamily", (Sub("Categorical", P(PROBS)),
+                            Sub("Independent", Sub("Normal", P(np.stack([LOC, LOC + 1] * 3).reshape(2, 3, 3)),
+                                                   P(POS)), 1)), {}),
+     LOC[None].repeat(2, 0), ("mean", "variance")),
+    (("VonMises", (P(LOC), P(POS)), {}), LOC[::-1].copy(), ("mean", "mode", "variance")),
+    (("Weibull", (P(SCALE), P(POS)), {}), POS2, ("mean", "mode", "variance", "entropy", "cdf", "icdf")),
+    (("Kumaraswamy", (P(POS), P(POS2)), {}), UNIT, ("mean", "variance", "entropy", "cdf", "icdf")),
+    (("FisherSnedecor", (P(POS + 4), P(POS2 + 5)), {}), POS, ("mean", "mode", "variance")),
+    (("Pareto", (P(SCALE), P(POS + 2)), {}), SCALE + 0.6, ("mean", "mode", "variance", "entropy", "cdf", "icdf")),
+    (("GeneralizedPareto", (P(LOC), P(SCALE), P(np.array([-0.2, 0.0, 0.3], np.float32))), {}), LOC + 0.5,
+     ("mean", "mode", "variance", "entropy", "cdf", "icdf")),
+    (("InverseGamma", (P(POS + 2), P(POS2)), {}), SCALE, ("mean", "mode", "variance", "entropy", "cdf")),
+    (("LKJCholesky", (3, P(np.array([0.5, 2.0], np.float32))), {}), CORR_CHOL, ()),
+    (("Wishart", (P(np.float32(5.0)),), {"covariance_matrix": P(COV)}), COV + np.eye(3, dtype=np.float32),
+     ("mean", "mode", "variance", "entropy")),
+    (("Wishart", (P(np.array([4.0, 6.5], np.float32)),), {"scale_tril": P(np.linalg.cholesky(COV))}), COV,
+     ("mean", "variance", "entropy", "precision_matrix")),
+    (("Wishart", (3.5,), {"precision_matrix": P(np.linalg.inv(COV))}), COV, ("covariance_matrix", "entropy")),
+    (("OneHotCategoricalStraightThrough", (), {"probs": P(PROBS)}), np.eye(3, dtype=np.float32)[[1, 2]],
+     ("mean", "mode", "entropy")),
 ]
 
 
@@ -110,7 +173,8 @@ def test_densities_statistics_and_gradients_match_torch(case):
         assert tuple(p.shape) == tuple(t.shape), f"{name}: {tuple(p.shape)} != {tuple(t.shape)}"
         np.testing.assert_allclose(_np(p), _np(t), rtol=1e-4, atol=1e-5, err_msg=name)
     # gradients of everything differentiable, under one random cotangent each
-    no_grad = {("Gamma", "cdf")}  # torch: "the derivative for 'igamma: input' is not implemented"
+    no_grad = {("Gamma", "cdf"), ("InverseGamma", "cdf")}  # torch: "the derivative for 'igamma: input' is not
+    # implemented"
     pairs = [(t, p) for name, t, p in zip(("log_prob",) + stats, t_out, p_out, strict=False)
              if t.requires_grad and (spec[0], name) not in no_grad]
     cts = [np.random.default_rng(i).standard_normal(tuple(t.shape)).astype(np.float32) for i, (t, _) in

@@ -12,7 +12,8 @@ from . import _sampling, constraints
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from ._parameters import BinaryProbs
-from .utils import _softplus, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from ..nn.functional import softplus
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 
 def _one_of(probs, logits):
@@ -56,10 +57,10 @@ class Bernoulli(BinaryProbs, ExponentialFamily):
     def log_prob(self, value):
         self._validate(value)
         logits, value = broadcast_all(self.logits, value)
-        return value * logits - _softplus(logits)
+        return value * logits - softplus(logits)
 
     def entropy(self):
-        return _softplus(self.logits) - self.probs * self.logits
+        return softplus(self.logits) - self.probs * self.logits
 
     def enumerate_support(self, expand=True):
         values = creation.arange(2, dtype=self.probs.dtype if "probs" in self.__dict__ else self.logits.dtype)
@@ -181,7 +182,7 @@ class OneHotCategorical(Distribution):
         return values.expand((n,) + tuple(self._batch_shape) + (n,)) if expand else values
 
     def __repr__(self):
-        return "OneHotCategorical()"  # as torch's, whose parameters live in the inner Categorical
+        return f"{type(self).__name__}()"  # as torch's, whose parameters live in the inner Categorical
 
 
 def _one_hot(indices, n, dtype):
@@ -254,8 +255,8 @@ class Binomial(BinaryProbs, Distribution):
     def log_prob(self, value):
         self._validate(value)
         n, k, logits = self.total_count, value, self.logits
-        # log C(n, k) + k·logits − n·log(1 + e^logits), the last term written so it cannot overflow
-        normalize = n * logits.clamp(min=0) + n * (-logits.abs()).exp().log1p() - (n + 1).lgamma()
+        # log C(n, k) + k·logits − n·log(1 + e^logits)
+        normalize = n * softplus(logits) - (n + 1).lgamma()
         return k * logits - normalize - (k + 1).lgamma() - (n - k + 1).lgamma()
 
     def entropy(self):

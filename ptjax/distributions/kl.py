@@ -14,10 +14,11 @@ from .gumbel import Gumbel
 from .half_normal import HalfNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal, _lowrank_mahalanobis
 from .pareto import Pareto
+from ..nn.functional import softplus
 from .utils import euler_constant
 from .independent import Independent
 from .transformed_distribution import TransformedDistribution
-from .utils import _softplus, _sum_rightmost
+from .utils import _sum_rightmost
 
 _KL_REGISTRY: dict = {}
 _KL_CACHE: dict = {}
@@ -66,9 +67,9 @@ def _kl_normal_normal(p, q):
 
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
-    t1 = p.probs * (_softplus(-q.logits) - _softplus(-p.logits))
+    t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
     t1 = t1.masked_fill(q.probs == 0, float("inf")).masked_fill(p.probs == 0, 0.0)
-    t2 = (1 - p.probs) * (_softplus(q.logits) - _softplus(p.logits))
+    t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
     t2 = t2.masked_fill(q.probs == 1, float("inf")).masked_fill(p.probs == 1, 0.0)
     return t1 + t2
 
@@ -145,7 +146,7 @@ def _kl_poisson_poisson(p, q):
 def _kl_binomial_binomial(p, q):
     if bool((p.total_count < q.total_count).any()):
         raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
-    kl = p.total_count * (p.probs * (p.logits - q.logits) - _softplus(p.logits) + _softplus(q.logits))
+    kl = p.total_count * (p.probs * (p.logits - q.logits) - softplus(p.logits) + softplus(q.logits))
     return _inf_where(p.total_count > q.total_count, kl)
 
 

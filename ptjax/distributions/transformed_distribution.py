@@ -114,6 +114,3 @@ class TransformedDistribution(Distribution):
         for t in self.transforms:
             value = t(value)
         return value
-
-    def __repr__(self):
-        return f"{type(self).__name__}()"

@@ -18,7 +18,7 @@ from .._size import Size, broadcast_shapes
 from ..linalg import cholesky
 from ..nn.functional import logsigmoid, pad, softplus
 from . import constraints
-from .utils import _eps, _softplus, _sum_rightmost, _tiny, broadcast_all, lazy_property, tril_matrix_to_vec, \
+from .utils import _eps, _sum_rightmost, _tiny, broadcast_all, lazy_property, tril_matrix_to_vec, \
     vec_to_tril_matrix
 
 __all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
@@ -513,7 +513,7 @@ class SigmoidTransform(Transform):
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x, y):
-        return -_softplus(-x) - _softplus(x)
+        return -softplus(-x) - softplus(x)
 
 
 class SoftplusTransform(Transform):
@@ -541,7 +541,7 @@ class TanhTransform(Transform):
         return y.atanh()
 
     def log_abs_det_jacobian(self, x, y):
-        return 2.0 * (math.log(2.0) - x - _softplus(-2.0 * x))  # log(1 - tanh²x), stable
+        return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))  # log(1 - tanh²x), stable
 
 
 class AbsTransform(Transform):
@@ -719,7 +719,7 @@ class CorrCholeskyTransform(Transform):
     def log_abs_det_jacobian(self, x, y, intermediates=None):
         remaining = tril_matrix_to_vec(1 - (y * y).cumsum(-1), diag=-2)
         stick_breaking = 0.5 * remaining.log().sum(-1)
-        tanh = -2 * (x + _softplus(-2 * x) - math.log(2.0)).sum(-1)
+        tanh = -2 * (x + softplus(-2 * x) - math.log(2.0)).sum(-1)
         return stick_breaking + tanh
 
     def forward_shape(self, shape):

@@ -72,11 +72,6 @@ def logits_to_probs(logits, is_binary=False):
     return functional.softmax(logits, -1)
 
 
-def _softplus(x):
-    """``log(1 + e^x)`` without overflow (exact for every x, unlike the thresholded ``F.softplus``)."""
-    return x.clamp(min=0) + (-x.abs()).exp().log1p()
-
-
 def _sum_rightmost(value, dims):
     """``value`` summed over its ``dims`` rightmost dims (numbers pass through)."""
     if dims <= 0 or not isinstance(value, Tensor):
