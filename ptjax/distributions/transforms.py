@@ -330,18 +330,20 @@ def _swap_event_shape(shape, old, new):
         raise ValueError("Too few dimensions on input")
     cut = len(shape) - len(old)
     if tuple(shape[cut:]) != tuple(old):
-        raise ValueError(f"Shape mismatch: expected {Size(shape[cut:])} but got {old}")
+        raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got {old}")
     return Size(tuple(shape[:cut]) + tuple(new))
 
 
 class _Along(Transform):
-    """Shared checks of the transforms that apply one transform per slice of ``dim`` (Cat, Stack)."""
+    """Shared checks of the transforms that apply one transform per slice of ``dim`` (Cat, Stack); ``_size_name``
+    is how torch's message names the size a value must have along ``dim``."""
 
     def _check(self, value, size, name):
         if not -value.ndim <= self.dim < value.ndim:
             raise AssertionError(f"dim {self.dim} out of range for {name} with {value.ndim} dimensions")
         if value.shape[self.dim] != size:
-            raise AssertionError(f"{name}.size({self.dim}) = {value.shape[self.dim]} must equal {size}")
+            raise AssertionError(f"{name}.size({self.dim}) = {value.shape[self.dim]} must equal {self._size_name} "
+                                 f"{size}")
 
     bijective = property(lambda self: all(t.bijective for t in self.transforms))
 
@@ -354,6 +356,8 @@ def _transform_list(tseq, cache_size):
 
 class CatTransform(_Along):
     """``tseq[i]`` on the i-th slice (of ``lengths[i]`` entries, 1 by default) of ``dim``, joined by ``cat``."""
+
+    _size_name = "length"
 
     def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
         self.transforms = _transform_list(tseq, cache_size)
@@ -399,6 +403,8 @@ class CatTransform(_Along):
 
 class StackTransform(_Along):
     """``tseq[i]`` on ``x.select(dim, i)``, joined by ``stack``."""
+
+    _size_name = "len(transforms)"
 
     def __init__(self, tseq, dim=0, cache_size=0):
         self.transforms = _transform_list(tseq, cache_size)
