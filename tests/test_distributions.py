@@ -239,6 +239,14 @@ KL_PAIRS = [
     ("Poisson", (P(POS),), (P(POS2),)),
     ("Uniform", (P(LOC - 1), P(LOC + 1)), (P(LOC - 2), P(LOC + 2))),
     ("LogNormal", (P(LOC), P(SCALE)), (P(LOC + 1), P(POS))),
+    ("Gumbel", (P(LOC), P(SCALE)), (P(LOC + 1), P(POS))),
+    ("Cauchy", (P(LOC), P(SCALE)), (P(LOC + 1), P(POS))),
+    ("HalfNormal", (P(SCALE),), (P(POS),)),
+    ("Geometric", (P(UNIT),), (P(UNIT[::-1].copy()),)),
+    ("Pareto", (P(SCALE + 1), P(POS)), (P(np.array([0.9, 2.0, 3.0], np.float32)), P(POS2))),
+    ("ContinuousBernoulli", (P(np.array([0.2, 0.5, 0.8], np.float32)),), (P(UNIT),)),
+    ("LowRankMultivariateNormal", (P(LOC), P(W), P(POS)), (P(LOC[::-1].copy()), P(W[::-1].copy()), P(POS2))),
+    ("Wishart", (P(np.float32(5.0)), P(COV)), (P(np.float32(4.0)), P(COV + np.eye(3, dtype=np.float32)))),
 ]
 
 
@@ -269,6 +277,8 @@ def test_kl_of_discrete_and_structured_pairs_match_torch():
             (lib.distributions.Independent(lib.distributions.Normal(t(LOC), t(SCALE)), 1),
              lib.distributions.Independent(lib.distributions.Normal(t(POS), t(POS2)), 1)),
             (lib.distributions.Binomial(10, t(UNIT)), lib.distributions.Binomial(10, t(UNIT[::-1].copy()))),
+            (mvn(t(LOC), t(COV)), lib.distributions.LowRankMultivariateNormal(t(LOC[::-1].copy()), t(W), t(POS))),
+            (lib.distributions.LowRankMultivariateNormal(t(LOC[::-1].copy()), t(W), t(POS)), mvn(t(LOC), t(COV))),
         ]
     for (tp, tq), (pp, pq) in zip(build(torch), build(ptjax), strict=False):
         ref, got = torch.distributions.kl_divergence(tp, tq), ptjax.distributions.kl_divergence(pp, pq)
@@ -341,6 +351,35 @@ ERRORS = [
     lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2), scale_tril=lib.tensor([[1.0, 1.0], [0.0, 1.0]])),
     lambda lib: lib.distributions.Dirichlet(lib.ones(3)).log_prob(lib.ones(2)),
     lambda lib: lib.distributions.Normal(0.0, -1.0, validate_args=False).scale,
+    lambda lib: lib.distributions.StudentT(lib.tensor([-1.0])),
+    lambda lib: lib.distributions.Geometric(lib.tensor([0.0, 0.5])),
+    lambda lib: lib.distributions.Geometric(lib.tensor([0.5])).log_prob(lib.tensor([1.5])),
+    lambda lib: lib.distributions.NegativeBinomial(lib.tensor([2.0]), lib.tensor([1.0])),
+    lambda lib: lib.distributions.Multinomial(lib.tensor(3), lib.tensor([0.5, 0.5])),
+    lambda lib: lib.distributions.Multinomial(3, lib.tensor([0.5, 0.5])).log_prob(lib.tensor([3.0, 1.0])),
+    lambda lib: lib.distributions.ContinuousBernoulli(lib.tensor([1.5]), validate_args=True),
+    lambda lib: lib.distributions.Pareto(1.0, 2.0).log_prob(lib.tensor(0.5)),
+    lambda lib: lib.distributions.Weibull(lib.tensor([1.0]), lib.tensor([-1.0])),
+    lambda lib: lib.distributions.LKJCholesky(1),
+    lambda lib: lib.distributions.LKJCholesky(2).log_prob(lib.tensor([[1.0, 0.0], [1.0, 1.0]])),
+    lambda lib: lib.distributions.Wishart(1.5, lib.eye(3)),
+    lambda lib: lib.distributions.Wishart(4.0),
+    lambda lib: lib.distributions.Wishart(4.0, lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
+    lambda lib: lib.distributions.LowRankMultivariateNormal(lib.zeros(3), lib.ones(2, 1), lib.ones(3)),
+    lambda lib: lib.distributions.LowRankMultivariateNormal(lib.zeros(3), lib.ones(3, 1), lib.ones(2)),
+    lambda lib: lib.distributions.LowRankMultivariateNormal(lib.zeros(3), lib.ones(3, 1), -lib.ones(3)),
+    lambda lib: lib.distributions.MixtureSameFamily(lib.distributions.Categorical(lib.ones(2)),
+                                                    lib.distributions.Normal(lib.zeros(3), 1.0)),
+    lambda lib: lib.distributions.MixtureSameFamily(lib.distributions.Normal(0.0, 1.0),
+                                                    lib.distributions.Normal(lib.zeros(3), 1.0)),
+    lambda lib: lib.distributions.VonMises(0.0, 0.0),
+    lambda lib: lib.distributions.GeneralizedPareto(0.0, 1.0, -0.5).log_prob(lib.tensor(2.5)),
+    lambda lib: lib.distributions.RelaxedOneHotCategorical(lib.tensor(0.5), lib.tensor([0.5, 0.5])).log_prob(
+        lib.tensor([0.5, 0.6])),
+    lambda lib: lib.distributions.Kumaraswamy(1.0, 1.0).log_prob(lib.tensor(1.5)),
+    lambda lib: lib.distributions.kl_divergence(
+        lib.distributions.LowRankMultivariateNormal(lib.zeros(2), lib.ones(2, 1), lib.ones(2)),
+        lib.distributions.LowRankMultivariateNormal(lib.zeros(3), lib.ones(3, 1), lib.ones(3))),
 ]
 
 
@@ -366,3 +405,29 @@ def test_enumerate_support_and_misc_match_torch():
             np.testing.assert_allclose(_np(g), _np(r), rtol=1e-5, atol=1e-6)
         else:
             assert str(g) == str(r)
+
+
+def test_exponential_family_entropy_and_kl_from_the_log_normalizer():
+    """The Bregman forms (ExponentialFamily.entropy through autograd of the log-normalizer) give torch's values,
+    and so does the KL divergence torch computes that way (Wishart has no closed-form pair)."""
+    def run(lib):
+        D, t = lib.distributions, lib.tensor
+        family = [D.Normal(t(LOC), t(SCALE)), D.Exponential(t(POS)), D.Gamma(t(POS), t(POS2)), D.Bernoulli(t(UNIT)),
+                  D.ContinuousBernoulli(t(np.array([0.2, 0.5, 0.8], np.float32))), D.Wishart(t(5.0), t(COV))]
+        return [D.ExponentialFamily.entropy(d) for d in family] + \
+            [D.kl_divergence(D.Wishart(t(np.array([5.0, 7.0], np.float32)), t(COV)), D.Wishart(t(4.0), t(2 * COV)))]
+    for r, g in zip(run(torch), run(ptjax), strict=True):
+        np.testing.assert_allclose(_np(g), _np(r), rtol=1e-4, atol=1e-5)
+
+
+def test_kumaraswamy_mode_is_the_textbook_one():
+    """torch 2.13's Kumaraswamy.mode is NaN wherever concentration0 > 1 (its formula takes log1p(-b)); ptjax gives
+    ((a - 1) / (ab - 1))^(1/a), checked here against NumPy and against torch's density (a maximum)."""
+    a, b = np.array([2.0, 0.5, 3.0], np.float32), np.array([3.0, 2.0, 1.5], np.float32)
+    mode = _np(ptjax.distributions.Kumaraswamy(ptjax.tensor(a), ptjax.tensor(b)).mode)
+    expected = np.where((a < 1) | (b < 1), np.nan, ((a - 1) / (a * b - 1)) ** (1 / a))
+    np.testing.assert_allclose(mode, expected, rtol=1e-6)
+    density = torch.distributions.Kumaraswamy(torch.tensor(a[[0, 2]]), torch.tensor(b[[0, 2]]))
+    at = torch.tensor(mode[[0, 2]].astype(np.float32))
+    assert bool((density.log_prob(at) >= density.log_prob((at + 0.01).clamp(max=0.999))).all())
+    assert bool((density.log_prob(at) >= density.log_prob(at - 0.01)).all())

@@ -11,6 +11,7 @@ from .. import _dtype as D
 from .._ops.creation import full
 from .._ops.shape import cat as _cat, stack as _stack
 from ..linalg import cholesky_ex, eigvalsh, vector_norm
+from .utils import _shown
 
 __all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky", "dependent",
            "dependent_property", "greater_than", "greater_than_eq", "half_open_interval", "independent",
@@ -80,7 +81,7 @@ class _Bounded(Constraint):
     _fields = ()
 
     def __repr__(self):
-        args = ", ".join(f"{f}={getattr(self, f)}" for f in self._fields)
+        args = ", ".join(f"{f}={_shown(getattr(self, f))}" for f in self._fields)
         return f"{type(self).__name__.lstrip('_')}({args})"
 
 

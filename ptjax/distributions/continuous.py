@@ -9,7 +9,7 @@ from ..linalg import cholesky, solve_triangular
 from . import _sampling, constraints
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
-from .utils import _eps, _tiny, broadcast_all, lazy_property
+from .utils import _eps, _shown, _tiny, broadcast_all, lazy_property
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -69,12 +69,8 @@ class Uniform(Distribution):
         super().__init__(self.low.shape, validate_args=validate_args)
         if self._validate_args and not bool((self.low < self.high).all()):
             raise ValueError(f"Expected parameter low (Tensor of shape {tuple(self.low.shape)}) of distribution "
-                             f"{self!r} to satisfy the constraint LessThan(upper_bound={_upper(self.high)}), but "
-                             f"found invalid values:\n{_upper(self.low)}")
-
-    def __repr__(self):
-        return f"Uniform(low: {_upper(self.low) if self.low.numel() == 1 else self.low.shape}, " \
-               f"high: {_upper(self.high) if self.high.numel() == 1 else self.high.shape})"
+                             f"{self!r} to satisfy the constraint LessThan(upper_bound={_shown(self.high)}), but "
+                             f"found invalid values:\n{_shown(self.low)}")
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(batch_shape, {"low": 0, "high": 0})
@@ -106,10 +102,6 @@ class Uniform(Distribution):
 
     def entropy(self):
         return (self.high - self.low).log()
-
-
-def _upper(t):
-    return t.item() if t.ndim == 0 else t
 
 
 class Exponential(ExponentialFamily):

@@ -9,12 +9,7 @@ from .._size import Size
 from .._tensor import Tensor
 from ..autograd import no_grad
 from . import constraints
-from .utils import lazy_property
-
-
-def _shown(t):
-    """How torch shows a parameter in reprs and errors: 0-d as a number, else the tensor."""
-    return t.item() if t.ndim == 0 else t
+from .utils import _shown, lazy_property
 
 
 class Distribution:

@@ -6,8 +6,8 @@ from ..autograd import no_grad
 from ..nn.functional import binary_cross_entropy_with_logits
 from . import constraints
 from ._parameters import BinaryProbs
-from .distribution import Distribution, _shown
-from .utils import _tiny, broadcast_all
+from .distribution import Distribution
+from .utils import _shown, _tiny, broadcast_all
 
 __all__ = ["Geometric"]
 

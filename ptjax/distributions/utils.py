@@ -46,6 +46,11 @@ def broadcast_all(*values):
     return tuple(t if tuple(t.shape) == tuple(shape) else t.expand(shape) for t in tensors)
 
 
+def _shown(t):
+    """How torch shows a tensor in reprs and messages (its f-strings): a 0-d one as its number, else the tensor."""
+    return t.item() if isinstance(t, Tensor) and t.ndim == 0 else t
+
+
 def _eps(t):
     return float(np.finfo(t.dtype.np).eps)
 
