@@ -5,7 +5,8 @@ import math
 
 from .._ops.random import rand
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution
+from .utils import broadcast_all
 
 __all__ = ["Cauchy"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import constraints
 from .continuous import Gamma
-from .distribution import broadcast_all
+from .utils import broadcast_all
 
 __all__ = ["Chi2"]
 

@@ -7,7 +7,8 @@ import numpy as np
 
 from .._ops.random import rand
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution
+from .utils import broadcast_all
 
 __all__ = ["Gumbel"]
 

@@ -7,7 +7,8 @@ import math
 from . import constraints
 from .cauchy import Cauchy
 from .continuous import Normal
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution
+from .utils import broadcast_all
 
 __all__ = ["HalfNormal", "HalfCauchy"]
 
