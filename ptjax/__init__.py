@@ -4,15 +4,21 @@ JAX's 64-bit types are switched on here, so ``float64`` and ``int64`` are real a
 explicitly everywhere, so nothing widens silently.
 """
 import builtins
+import math as _math
+
 import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)
 
 from . import _dtype
-from ._dtype import (bfloat16, bool, complex64, complex128, dtype, float16, float32, float64, get_default_dtype,
-                     int8, int16, int32, int64, set_default_dtype, uint8)
+from ._dtype import (bfloat16, bool, complex64, complex128, dtype, finfo, float16, float32, float64,
+                     get_default_dtype, iinfo, int8, int16, int32, int64, set_default_dtype, uint8)
+from ._layout import (channels_last, channels_last_3d, contiguous_format, jagged, layout, legacy_contiguous_format,
+                      memory_format, preserve_format, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc, sparse_csr,
+                      strided)
+from ._legacy_types import legacy_types as _legacy_types
 from ._dtype import ALIASES as _ALIASES
-from ._device import device, get_default_device, set_default_device
+from ._device import device, get_default_device, get_device_module, set_default_device
 from ._precision import get_float32_matmul_precision, set_float32_matmul_precision
 from ._size import Size, broadcast_shapes
 from ._tensor import Tensor
@@ -35,6 +41,8 @@ from ._ops.shape import as_strided, broadcast_tensors
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
+from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
+from ._higher_order import cond, while_loop
 from ._settings import (are_deterministic_algorithms_enabled, get_deterministic_debug_mode, get_num_interop_threads,
                         get_num_threads, init_num_threads, is_deterministic_algorithms_warn_only_enabled,
                         is_warn_always_enabled, set_deterministic_debug_mode, set_flush_denormal,
@@ -50,7 +58,9 @@ from ._methods import equal, is_nonzero, is_same_size, is_signed
 _methods.install()
 globals().update(_ops.public_functions())
 globals().update(_ALIASES)
+globals().update(_legacy_types("torch", is_cuda=False))  # torch.FloatTensor …
 del _ALIASES
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 
 # torch's top-level in-place forms (``torch.relu_(x)`` is ``x.relu_()``); torch has them for these names only
 _INPLACE_FUNCTIONS = (
@@ -114,6 +124,18 @@ def is_distributed(input):
     return False
 
 
+class OutOfMemoryError(RuntimeError):
+    """Raised (as torch's) where a device runs out of memory."""
+
+
+class AcceleratorError(RuntimeError):
+    """Raised (as torch's) for an error reported by an accelerator's runtime."""
+
+
+has_lapack = has_spectral = True   # linalg and fft are there (XLA's)
+has_mkl = has_openmp = False       # torch's CPU libraries, which XLA does not use
+
+
 def typename(obj):
     """torch's type name of ``obj``: ``"torch.FloatTensor"`` for a tensor, else ``module.qualname``."""
     if isinstance(obj, Tensor):
@@ -145,6 +167,9 @@ def __getattr__(name):
         except ModuleNotFoundError as e:
             if e.name != f"{__name__}.{name}":
                 raise
+    if name == "vmap":
+        from .func import vmap
+        return vmap
     if name in _FROM_AMP:
         from .amp import autocast_mode, grad_scaler
         return getattr(grad_scaler if name == "GradScaler" else autocast_mode, name)

@@ -94,6 +94,9 @@ CPU = device("cpu")
 
 # ---- the default device ------------------------------------------------------------------------------------------
 
+_Device = device  # for functions whose torch parameter is named ``device``
+
+
 class _DefaultDevice(threading.local):
     """Per thread, as torch's: the devices entered with ``with device(...)`` and the one ``set_default_device``
     chose (None: the CPU)."""
@@ -167,6 +170,19 @@ def _stand_in_accelerators(jax_devices):
 
 def cuda_is_available() -> bool:
     return bool(accelerators())
+
+
+def get_device_module(device=None):
+    """torch.get_device_module: ``ptjax.cuda`` or ``ptjax.cpu`` for a device (type); without one, the current
+    accelerator's module, else ``ptjax.cpu``."""
+    import importlib
+    if device is None:
+        kind = "cuda" if cuda_is_available() else "cpu"
+    else:
+        kind = device.type if isinstance(device, _Device) else _Device(device).type
+    if kind not in ("cpu", "cuda"):
+        raise RuntimeError(f"Device '{kind}' does not have a corresponding module registered as 'torch.{kind}'.")
+    return importlib.import_module(f"ptjax.{kind}")
 
 
 def check_cuda():

@@ -171,7 +171,18 @@ def _install_other_methods():
     Tensor.new_full = _new_full
     Tensor.dim_order = lambda self: tuple(range(self.ndim))
     Tensor.backward = _backward
+    for name in ("hardshrink", "prelu"):  # nn functionals that torch also has as Tensor methods
+        setattr(Tensor, name, _nn_method(name))
     _install_predicates_and_plumbing()
+
+
+def _nn_method(name):
+    """``Tensor.<name>`` calling ``nn.functional.<name>``, imported on first call (nn imports after the core)."""
+    def method(self, *args, **kwargs):
+        from .nn import functional
+        return getattr(functional, name)(self, *args, **kwargs)
+    method.__name__ = name
+    return method
 
 
 # ---- predicates, sizes, legacy and Python-protocol methods --------------------------------------------------------

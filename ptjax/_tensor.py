@@ -27,7 +27,7 @@ import jax
 import numpy as np
 
 from . import _dtype as D
-from . import _strides
+from . import _layout, _strides
 from ._device import array_device, cpu_jax_device, device as _device_cls, to_jax_device
 from ._size import Size
 from .autograd.grad_mode import _Mode
@@ -169,7 +169,7 @@ class Tensor:
     is_sparse = False
     is_quantized = False
     is_meta = False
-    layout = "torch.strided"
+    layout = _layout.strided
 
     def get_device(self) -> int:
         d = self.device

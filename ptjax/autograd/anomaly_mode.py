@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import warnings
 
-__all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
+__all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
+           "set_anomaly_enabled"]
 
 
 class _State:
@@ -27,7 +28,8 @@ def is_anomaly_check_nan_enabled() -> bool:
     return _State.check_nan
 
 
-def _set(mode, check_nan):
+def set_anomaly_enabled(mode, check_nan=True):
+    """torch.set_anomaly_enabled: set both flags."""
     _State.enabled, _State.check_nan = bool(mode), bool(check_nan)
 
 
@@ -39,10 +41,10 @@ class detect_anomaly:
                       "enabled for debugging.", stacklevel=2)
 
     def __enter__(self):
-        _set(True, self.check_nan)
+        set_anomaly_enabled(True, self.check_nan)
 
     def __exit__(self, *exc):
-        _set(self.prev, self.prev_check_nan)
+        set_anomaly_enabled(self.prev, self.prev_check_nan)
 
     def __call__(self, fn):
         @functools.wraps(fn)
@@ -57,10 +59,10 @@ class set_detect_anomaly:
 
     def __init__(self, mode, check_nan=True):
         self.prev, self.prev_check_nan = _State.enabled, _State.check_nan
-        _set(mode, check_nan)
+        set_anomaly_enabled(mode, check_nan)
 
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
-        _set(self.prev, self.prev_check_nan)
+        set_anomaly_enabled(self.prev, self.prev_check_nan)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from .. import _device
 from .._device import check_cuda, cuda_is_available
 from . import amp  # noqa: F401 - torch.cuda.amp is there after import torch
-from ._tensor_types import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
-                            HalfTensor, IntTensor, LongTensor, ShortTensor)
+from .._legacy_types import legacy_types
 from .memory import (device_memory_used, empty_cache, get_per_process_memory_fraction, host_memory_stats,
                      host_memory_stats_as_nested_dict, list_gpu_processes, max_memory_allocated, max_memory_cached,
                      max_memory_reserved, mem_get_info, memory_allocated, memory_cached, memory_reserved,
@@ -24,6 +23,8 @@ from .random import (get_rng_state, get_rng_state_all, initial_seed, manual_seed
                      set_rng_state, set_rng_state_all)
 from .streams import Event, Stream, StreamContext, current_stream, default_stream, set_stream, stream, synchronize
 from . import memory, random, streams  # noqa: F401 - torch.cuda.memory / .random / .streams
+
+globals().update(legacy_types("torch.cuda", is_cuda=True))  # torch.cuda.FloatTensor …
 
 __all__ = ["BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "Event", "FloatTensor",
            "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "Stream", "StreamContext", "can_device_access_peer",
