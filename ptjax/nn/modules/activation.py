@@ -285,8 +285,11 @@ class Tanhshrink(Module):
         return F.tanhshrink(input)
 
 
-class Softmin(Module):
+class _SoftmaxAlongDim(Module):
+    """Softmax, Softmin, LogSoftmax: ``_functional(input, dim)``; pickles from before ``dim`` existed get None."""
+
     __constants__ = ["dim"]
+    _functional = None
 
     def __init__(self, dim=None):
         super().__init__()
@@ -298,29 +301,18 @@ class Softmin(Module):
             self.dim = None
 
     def forward(self, input):
-        return F.softmin(input, self.dim, _stacklevel=5)
+        return self._functional(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
 
 
-class Softmax(Module):
-    __constants__ = ["dim"]
+class Softmin(_SoftmaxAlongDim):
+    _functional = staticmethod(F.softmin)
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if not hasattr(self, "dim"):
-            self.dim = None
-
-    def forward(self, input):
-        return F.softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+class Softmax(_SoftmaxAlongDim):
+    _functional = staticmethod(F.softmax)
 
 
 class Softmax2d(Module):
@@ -330,20 +322,5 @@ class Softmax2d(Module):
         return F.softmax(input, -3, _stacklevel=5)
 
 
-class LogSoftmax(Module):
-    __constants__ = ["dim"]
-
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if not hasattr(self, "dim"):
-            self.dim = None
-
-    def forward(self, input):
-        return F.log_softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+class LogSoftmax(_SoftmaxAlongDim):
+    _functional = staticmethod(F.log_softmax)
