@@ -15,13 +15,13 @@ Optimizer and scheduler classes are patched only when their modules are imported
 """
 from __future__ import annotations
 
-import concurrent.futures
 import sys
 
 import jax
 
 from .._ops.random import Generator
 from .._tensor import Tensor
+from . import initial_state
 from .capture import Tracer
 from .scalars import DeferredScalar
 
@@ -73,17 +73,9 @@ def _item(cap, original):
     return item
 
 
-def _outside_trace(fn, args):
-    """``fn(*args)`` run as a normal JAX call (compiled once, cached), not staged into the trace in progress.
-
-    JAX keeps its trace state per thread, so a helper thread runs outside the trace."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(fn, *args).result()
-
-
 def _init_wrapper(cap, original):
     """``optimizer._jitted_init``: first-step state is computed concretely (it only needs the parameters' shapes
-    and the hyper-parameters), so the state tensors exist outside the trace; the trace is then redone."""
+    and the hyper-parameters), so the state tensors exist outside the trace (:mod:`.initial_state`)."""
     def _jitted_init(cls, flags):
         fn = original(cls, flags)
 
@@ -91,7 +83,7 @@ def _init_wrapper(cap, original):
             concrete = cap.concretize(args)
             if concrete is None:
                 return fn(*args)
-            out = _outside_trace(fn, concrete)
+            out = initial_state.make(fn, concrete)
             cap.materialized.update(id(a) for a in jax.tree_util.tree_leaves(out))
             return out
         return init
