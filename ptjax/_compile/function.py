@@ -49,22 +49,22 @@ class Entry:
         self.key = key
         self.arg_objects = arg_objects      # objects in the key by identity, kept alive
         p = program
-        grad_presence = list(p.grad_guards) + [(s.owner, True) for s in p.donated + p.kept if s.kind == "grad"]
-        self.grad_presence = grad_presence
+        self.training = list(zip(p.modules, p.training))
+        self.requires_grad = list(zip(p.tensor_slots, p.requires_grad))
+        self.grad_presence = list(p.grad_guards) + [(s.owner, True) for s in p.donated + p.kept if s.kind == "grad"]
 
     def failed_guard(self):
         """None when every guard holds, else a description ``(what, from, to)`` of the first that does not."""
-        p = self.program
-        for m, flag in zip(p.modules, p.training):
+        for m, flag in self.training:
             if m.training is not flag:
                 return (f"module {type(m).__name__} .training", flag, m.training)
-        for t, rg in zip(p.tensor_slots, p.requires_grad):
+        for t, rg in self.requires_grad:
             if t._requires_grad is not rg:
                 return ("requires_grad of a captured tensor", rg, t._requires_grad)
         for t, had in self.grad_presence:
             if (t._grad is not None) is not had:
                 return (".grad of a captured tensor", "set" if had else "None", "None" if had else "set")
-        for a in p.hyper_reads:
+        for a in self.program.hyper_reads:
             if not a.flags_hold():
                 return (f"{type(a.optimizer).__name__}'s param groups (their number, parameters or flags)",
                         "as traced", "changed")
@@ -227,6 +227,16 @@ def module_state(module):
 # ---- cache keys ----------------------------------------------------------------------------------------------
 
 def _key_of(args, kwargs):
+    """The cache key of a call (see the module docstring), its tensor arguments and the objects in the key."""
+    if not kwargs:   # the common call, positional tensors only: no pytree walk
+        parts = []
+        for x in args:
+            if type(x) is not Tensor:
+                break
+            d = x._data
+            parts.append((d.shape, d.dtype, x._requires_grad))
+        else:
+            return ((_positional(len(args)), tuple(parts), _Mode.enabled, D.get_default_dtype()), list(args), [])
     leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
     parts, tensors, objects = [], [], []
     for x in leaves:
@@ -240,6 +250,12 @@ def _key_of(args, kwargs):
             parts.append(("object", id(x)))
             objects.append(x)
     return (treedef, tuple(parts), _Mode.enabled, D.get_default_dtype()), tensors, objects
+
+
+@functools.cache
+def _positional(n):
+    """The tree structure of ``(args, {})`` for ``n`` positional leaves (what ``tree_flatten`` gives)."""
+    return jax.tree_util.tree_structure(((0,) * n, {}))
 
 
 def _leaf_names(args, kwargs, fn):

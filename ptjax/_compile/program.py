@@ -199,6 +199,11 @@ class Program:
         self._last_donated = [None] * len(self.donated)
         out_of = {id(s): i for s, i in plan["slot_writes"]}
         self._donated_outputs = [(j, out_of[id(s)]) for j, s in enumerate(self.donated)]
+        writes = plan["slot_writes"]
+        self._tensor_writes = [(s.tensor, i) for s, i in writes if s.kind == "tensor"]
+        self._grad_writes = [(s.owner, i) for s, i in writes if s.kind == "grad"]
+        self._key_writes = [(s.generator, i) for s, i in writes if s.kind == "key"]
+        self._out_spec = [(spec + (None, None))[:3] for spec in plan["out_spec"]]
         # whether a .grad was set before the call matters unless the call sets it itself without reading the old
         # gradient (zero_grad() then backward(): the first call, without gradients, shares the steady program)
         self.grad_guards = [(t, had) for i, (t, had) in cap.grad_guard.items() if i not in cap.saved_grad]
@@ -206,8 +211,7 @@ class Program:
         self.training = tuple(m.training for m in self.modules)
         self.requires_grad = tuple(s.tensor._requires_grad for s in slots if s.kind == "tensor")
         self.tensor_slots = [s.tensor for s in slots if s.kind == "tensor"]
-        self.hyper_reads = [a for a in self.host_actions if hasattr(a, "flags")]
-        self._host_cache = {}
+        self.hyper_reads = [a for a in self.host_actions if isinstance(a, HyperRead)]
         self.diff = None       # set by ``make_differentiable``
         # one device for every input, committed or not: otherwise JAX compiles again when an input that was made
         # by jnp/numpy (uncommitted) is next an output of this program (committed)
@@ -256,19 +260,10 @@ class Program:
     # ---- running -----------------------------------------------------------------------------------------------
     def host_values(self):
         """Run the host actions (scheduler steps) and read the hyper-parameters, as device scalars."""
-        if not self.host_actions:
-            return []
-        out, cache = [], self._host_cache
+        out = []
         for action in self.host_actions:
-            if hasattr(action, "flags"):
-                vals = []
-                for k, v in zip(action.keys, action.values()):
-                    key = (id(action), k)
-                    hit = cache.get(key)
-                    if hit is None or hit[0] != v or type(hit[0]) is not type(v):
-                        hit = cache[key] = (v, jax.device_put(jnp.asarray(v), self.sharding))
-                    vals.append(hit[1])
-                out.append(vals)
+            if isinstance(action, HyperRead):
+                out.append([d for _, d in action.device_values(self.sharding)])
             else:
                 action.run()
         return out
@@ -302,18 +297,15 @@ class Program:
         last = self._last_donated
         for j, i in self._donated_outputs:   # what the next call will find (and may donate) in those slots
             last[j] = outs[i]
-        for slot, i in plan["slot_writes"]:
-            v = outs[i]
-            if slot.kind == "tensor":
-                t = slot.tensor
-                t._data = v
-                t._version += 1
-            elif slot.kind == "grad":
-                g = slot.owner._grad
-                g._data = v
-                g._version += 1
-            else:
-                slot.generator._key = v
+        for t, i in self._tensor_writes:
+            t._data = outs[i]
+            t._version += 1
+        for owner, i in self._grad_writes:
+            g = owner._grad
+            g._data = outs[i]
+            g._version += 1
+        for gen, i in self._key_writes:
+            gen._key = outs[i]
         for pos, i in plan["arg_writes"]:
             arg_tensors[pos]._write(outs[i])
         for kind, (tk, target), payload in plan["grads"]:
@@ -329,18 +321,17 @@ class Program:
             t._version += 1
         result = []
         new_tensors = []
-        for spec in plan["out_spec"]:
-            kind = spec[0]
+        for kind, a, _ in self._out_spec:
             if kind == "new":
-                t = Tensor._make(outs[spec[1]])
-                new_tensors.append((t, spec[1]))
+                t = Tensor._make(outs[a])
+                new_tensors.append((t, a))
                 result.append(t)
             elif kind == "item":
-                result.append(Tensor._make(outs[spec[1]]).item())
+                result.append(Tensor._make(outs[a]).item())
             elif kind == "arg":
-                result.append(arg_tensors[spec[1]])
+                result.append(arg_tensors[a])
             else:
-                result.append(spec[1])
+                result.append(a)
         if node_data is not None:
             self._record_node(node_data, new_tensors, arg_tensors)
         return jax.tree_util.tree_unflatten(plan["treedef"], result)
