@@ -107,6 +107,10 @@ class Capture:
         self.concrete_of = {}    # id(input tracer) -> the value it stands for in this call
         self.materialized = set()        # ids of arrays that first-step optimizer state was made from, concretely
         self.materialized_tensors = []   # the state tensors made from them (outside the trace from then on)
+        self.collective_world = None     # the process group whose collectives were traced (an SPMD program)
+        self.attribute_guards = {}       # (id, name) -> (object, name, value first seen): Python flags
+        self.attribute_writes = []       # (object, name, value): the flags the call changed (set by ``restore``)
+        self.backward_needed = []        # (reason, location): armed state that the traced backward must use
 
     # ---- bookkeeping helpers ---------------------------------------------------------------------------------
     def _mine(self):
@@ -284,6 +288,10 @@ class Capture:
             t.__dict__["_grad"] = g
         for gen, k in self.saved_keys.values():
             gen.__dict__["_key"] = k
+        self.attribute_writes = [(obj, name, getattr(obj, name)) for obj, name, start in self.attribute_guards.values()
+                                 if getattr(obj, name) != start]
+        for obj, name, start in self.attribute_guards.values():
+            setattr(obj, name, start)
 
     # ---- results ---------------------------------------------------------------------------------------------
     def alive_created(self):

@@ -68,6 +68,10 @@ class Entry:
             if not a.flags_hold():
                 return (f"{type(a.optimizer).__name__}'s param groups (their number, parameters or flags)",
                         "as traced", "changed")
+        for obj, name, value in self.program.attribute_guards:
+            now = getattr(obj, name)
+            if now != value:
+                return (f"{type(obj).__name__}.{name}", value, now)
         return None
 
 
@@ -145,6 +149,9 @@ class CompiledFunction:
             self._eager_keys[key] = "state"
             return self.fn(*args, **kwargs)
         self._seed = (slots, host_plan)
+        brk = _unsupported(program, tensors)
+        if brk is not None:
+            return self._broke(key, brk, args, kwargs)
         for loc, what in program.breaks:
             report(GraphBreak(what, loc), self._name, self.fullgraph, runs_eagerly=False, stacklevel=4)
             COUNTERS["graph_breaks"] += 1
@@ -194,21 +201,39 @@ class CompiledFunction:
         warnings.warn(msg, UserWarning, stacklevel=4)
 
 
-def _make_differentiable(program, tensors):
-    """Let outputs that require grad (no backward inside) join the autograd graph through the compiled vjp."""
+def _differentiable(program, tensors):
+    """(input positions, outputs) of a program whose outputs require grad and whose backward runs later (a
+    compiled forward), or None."""
     plan = program.plan
     if not _Mode.enabled or plan["touched_grads"]:
-        return
+        return None
     outs = [s[1] for s in plan["out_spec"] if s[0] == "new" and s[2]]
     if not outs:
-        return
+        return None
     n = program.n_args
     positions = [i for i, t in enumerate(tensors) if t._requires_grad]
     used = {id(s) for s in program.donated + program.kept}
     positions += [n + i for i, s in enumerate(program.slots)
                   if s.kind == "tensor" and s.tensor._requires_grad and id(s) in used]
-    if positions:
-        program.make_differentiable(positions, outs)
+    return (positions, outs) if positions else None
+
+
+def _make_differentiable(program, tensors):
+    """Let outputs that require grad (no backward inside) join the autograd graph through the compiled vjp."""
+    diff = _differentiable(program, tensors)
+    if diff is not None:
+        program.make_differentiable(*diff)
+
+
+def _unsupported(program, tensors):
+    """A :class:`GraphBreak` for a traced call that one program cannot serve, else None."""
+    if program.backward_needed and not program.plan["touched_grads"]:
+        reason, location = program.backward_needed[0]
+        return GraphBreak(reason, location)
+    if program.world is not None and _differentiable(program, tensors) is not None:
+        return GraphBreak("ptjax.distributed collectives in a compiled function whose outputs are differentiated "
+                          "after it returns (compile the whole training step)", "<compiled function>")
+    return None
 
 
 def module_state(module):

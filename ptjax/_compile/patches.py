@@ -23,6 +23,7 @@ from .._ops.random import Generator
 from .._tensor import Tensor
 from . import initial_state
 from .capture import Tracer
+from .location import user_location
 from .scalars import DeferredScalar
 
 active = None   # the open Capture, or None
@@ -179,3 +180,41 @@ class window:
 def is_compiling():
     """True while ptjax.compile traces a function (``torch.compiler.is_compiling``)."""
     return active is not None
+
+
+# ---- what other parts of ptjax tell a trace in progress ------------------------------------------------------------
+
+def note_collective(world):
+    """A ``ptjax.distributed`` collective is being traced. True when ptjax.compile is tracing it: the program will
+    then run as one SPMD program over ``world``'s mesh. False when something else traces it."""
+    cap = active
+    if cap is None or not cap._mine():
+        return False
+    cap.collective_world = world
+    return True
+
+
+def guard_attribute(obj, name):
+    """The traced program depends on, and may set, the Python value ``obj.<name>``; call this before the traced
+    code first reads or changes it (a ``with ddp.no_sync():`` inside the function included). The program is reused
+    only for calls that start with the value seen then; like the tensors a trace writes, the attribute is restored
+    after tracing and each compiled call sets it to the value the traced call left (as running the Python would)."""
+    cap = active
+    if cap is not None and cap._mine():
+        cap.attribute_guards.setdefault((id(obj), name), (obj, name, getattr(obj, name)))
+
+
+def unsupported(reason):
+    """Code that cannot be compiled calls this first: while ptjax.compile traces, it is a graph break (the call
+    runs eagerly), raised before the code changes any Python state."""
+    if active is not None and active._mine():
+        from .breaks import GraphBreak
+        raise GraphBreak(reason, user_location())
+
+
+def backward_inside(reason):
+    """Python state armed here is used by a backward pass (DDP's reducer): the compiled function must run that
+    backward itself. If it does not, the call is a graph break (it runs eagerly) because ``reason``."""
+    cap = active
+    if cap is not None and cap._mine():
+        cap.backward_needed.append((reason, user_location()))

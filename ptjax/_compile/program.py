@@ -11,6 +11,7 @@ place). When the outputs must stay differentiable (a compiled ``forward`` under 
 from __future__ import annotations
 
 import gc
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -66,7 +67,7 @@ def trace(fn, args, kwargs, arg_tensors, slots, host_plan):
     state_specs = [_spec(s.get()) for s in slots]
     hyper_specs = [[_spec(v) for v in vals] for vals in host_values]
     with patches.window(cap):
-        closed = jax.make_jaxpr(core)(arg_specs, state_specs, hyper_specs)
+        closed = jax.make_jaxpr(core, axis_env=_axis_env())(arg_specs, state_specs, hyper_specs)
     inputs = [t._value for t in arg_tensors] + [s.get() for s in slots]
     program = Program(closed, plan, cap, slots, host_plan, len(arg_tensors), inputs)
     program.needs_retrace = cap.unknown or cap.host_cursor != len(host_plan)
@@ -75,6 +76,15 @@ def trace(fn, args, kwargs, arg_tensors, slots, host_plan):
     program.discovered_host = [a for a in cap.host if isinstance(a, HyperRead)]
     program.unknown_what = cap.unknown_what
     return program
+
+
+def _axis_env():
+    """The process group's mesh axis, bound while tracing so that ``ptjax.distributed`` collectives can be traced
+    (None when no process group exists)."""
+    pg = sys.modules.get("ptjax.distributed.process_group")
+    if pg is None or not pg.is_initialized():
+        return None
+    return [(pg.AXIS, pg._world().size())]
 
 
 def _merge(slots, more):
@@ -212,11 +222,19 @@ class Program:
         self.requires_grad = tuple(s.tensor._requires_grad for s in slots if s.kind == "tensor")
         self.tensor_slots = [s.tensor for s in slots if s.kind == "tensor"]
         self.hyper_reads = [a for a in self.host_actions if isinstance(a, HyperRead)]
+        self.attribute_guards = list(cap.attribute_guards.values())    # (object, name, value the call starts with)
+        self._attribute_writes = cap.attribute_writes                 # set after each call, as the Python does
+        self.backward_needed = list(cap.backward_needed)
+        self.world = cap.collective_world
         self.diff = None       # set by ``make_differentiable``
         # one device for every input, committed or not: otherwise JAX compiles again when an input that was made
         # by jnp/numpy (uncommitted) is next an output of this program (committed)
-        self.sharding = jax.sharding.SingleDeviceSharding(_device_of(input_arrays))
-        self._plain = jax.jit(self._run_flat, donate_argnums=(1,), in_shardings=self.sharding)
+        if self.world is not None:   # cross-process collectives inside: one SPMD program over the group's mesh
+            self.sharding = self.world.local_sharding
+            self._plain = SpmdProgram(self._run_flat, self.world, [len(a.shape) == 0 for a in closed.out_avals])
+        else:
+            self.sharding = jax.sharding.SingleDeviceSharding(_device_of(input_arrays))
+            self._plain = jax.jit(self._run_flat, donate_argnums=(1,), in_shardings=self.sharding)
 
     # ---- the pure function, as JAX sees it ---------------------------------------------------------------------
     def _assemble(self, arg_vals, don, kept, host_vals):
@@ -319,6 +337,8 @@ class Program:
         for t, i in plan["escapes"]:
             t._data = outs[i]
             t._version += 1
+        for obj, name, value in self._attribute_writes:
+            setattr(obj, name, value)
         result = []
         new_tensors = []
         for kind, a, _ in self._out_spec:
@@ -356,6 +376,44 @@ class Program:
                     tuple(edge(t) if t._requires_grad else None for t in inputs), avals)
         for j, o in enumerate(outs):
             o._grad_fn, o._out_idx, o._requires_grad = node, j, True
+
+
+class SpmdProgram:
+    """A program containing ``ptjax.distributed`` collectives, run as one SPMD program over the process group's
+    mesh: each rank's arrays are its shards of global arrays split along the rank axis (scalars travel as shape
+    ``(1,)``), ``jax.shard_map`` gives the program back exactly the rank's arrays, and the collectives traced in it
+    (``lax.psum`` over the axis) run across the processes, like the eager collectives' own programs
+    (``ptjax/distributed/_programs.py``). Called like the plain jitted program; returns this rank's outputs."""
+
+    def __init__(self, run_flat, world, out_scalar):
+        self.run_flat, self.world, self.out_scalar = run_flat, world, out_scalar
+        self._jitted = None   # built on the first call, when the number of each kind of input is known
+
+    def __call__(self, arg_vals, don, kept, host_vals):
+        from ..distributed._programs import _global
+        flat = [*arg_vals, *don, *kept, *(v for vals in host_vals for v in vals)]
+        if self._jitted is None:
+            self._jitted = self._build(len(arg_vals), len(don), len(kept), [len(v) for v in host_vals],
+                                       [a.ndim == 0 for a in flat])
+        outs = self._jitted(*[_global(self.world, a) for a in flat])
+        return [o.addressable_data(0).reshape(()) if s else o.addressable_data(0)
+                for o, s in zip(outs, self.out_scalar)]
+
+    def _build(self, n_args, n_don, n_kept, host_sizes, scalar):
+        def local(*xs):
+            xs = [x.reshape(()) if s else x for x, s in zip(xs, scalar)]
+            args, don, kept = xs[:n_args], xs[n_args:n_args + n_don], xs[n_args + n_don:n_args + n_don + n_kept]
+            rest, host = xs[n_args + n_don + n_kept:], []
+            for n in host_sizes:
+                host.append(rest[:n])
+                rest = rest[n:]
+            return tuple(o.reshape(1) if o.ndim == 0 else o for o in self.run_flat(args, don, kept, host))
+
+        from ..distributed.process_group import AXIS
+        spec = jax.sharding.PartitionSpec(AXIS)
+        mapped = jax.shard_map(local, mesh=self.world.mesh, in_specs=(spec,) * len(scalar), out_specs=spec,
+                               check_vma=False)
+        return jax.jit(mapped, donate_argnums=tuple(range(n_args, n_args + n_don)))
 
 
 class CompiledBackward:
