@@ -7,6 +7,7 @@ torchrun on ptjax.
 """
 from __future__ import annotations
 
+import os
 import runpy
 import sys
 
@@ -32,6 +33,7 @@ def main(argv=None):
         runpy.run_module(module, run_name="__main__", alter_sys=True)
         return 0
     sys.argv = list(argv)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(argv[0])))  # as `python script.py`: its folder first
     runpy.run_path(argv[0], run_name="__main__")
     return 0
 

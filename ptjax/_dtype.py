@@ -181,3 +181,52 @@ def result_type(tensor_dtypes, zerodim_dtypes, scalar_kinds) -> dtype:
             else:
                 result = sd
     return result
+
+
+# ---- finfo / iinfo -------------------------------------------------------------------------------------------
+
+class _TypeInfo:
+    """Shared face of :class:`finfo` and :class:`iinfo`: torch's repr (numbers as C's ``%g``), equality by dtype."""
+
+    _shown: tuple = ()
+
+    def __repr__(self):
+        fields = ", ".join(f"{f}={getattr(self, f):g}" for f in self._shown)
+        return f"{type(self).__name__}({fields}, dtype={self.dtype})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.dtype == other.dtype
+
+    __hash__ = None  # unhashable, as torch's
+
+
+class finfo(_TypeInfo):
+    """torch.finfo: machine limits of a floating dtype (the default dtype without an argument); a complex dtype
+    gives its real counterpart's. ``dtype`` is the name, a string, as in torch."""
+
+    _shown = ("resolution", "min", "max", "eps", "smallest_normal", "tiny")
+
+    def __init__(self, type=None):
+        d = get_default_dtype() if type is None else type
+        if not isinstance(d, dtype) or d._kind < 2:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            "'torch.finfo'")
+        info = ml_dtypes.finfo(d.to_real().np)
+        self.bits, self.dtype = info.bits, d.to_real().name
+        self.eps, self.max, self.min = builtins.float(info.eps), builtins.float(info.max), builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = 10.0 ** -builtins.int(-np.log10(self.eps))  # a power of ten, as torch
+
+
+class iinfo(_TypeInfo):
+    """torch.iinfo: the bits, ``min`` and ``max`` of an integer dtype (``dtype``: its name, a string)."""
+
+    _shown = ("min", "max")
+
+    def __init__(self, type):
+        if not isinstance(type, dtype) or type._kind != 1:
+            if type is bool:
+                raise TypeError("torch.bool is not supported by torch.iinfo")
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'")
+        info = np.iinfo(type.np)
+        self.bits, self.min, self.max, self.dtype = info.bits, builtins.int(info.min), builtins.int(info.max), type.name

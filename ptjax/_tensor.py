@@ -27,8 +27,8 @@ import jax
 import numpy as np
 
 from . import _dtype as D
-from . import _strides
-from ._device import CPU, device as _device_cls, from_jax_device, to_jax_device
+from . import _layout, _strides
+from ._device import array_device, cpu_jax_device, device as _device_cls, to_jax_device
 from ._size import Size
 from .autograd.grad_mode import _Mode
 
@@ -85,7 +85,7 @@ class Tensor:
             self._refresh()
         d = self._data
         if type(d) is np.ndarray:  # a host tensor's storage moves into JAX on first use
-            d = self._data = jax.device_put(d, to_jax_device(CPU))
+            d = self._data = jax.device_put(d, cpu_jax_device())
         return d
 
     def _refresh(self):
@@ -159,15 +159,7 @@ class Tensor:
 
     @property
     def device(self) -> _device_cls:
-        d = self._data
-        if isinstance(d, jax.Array) and not isinstance(d, jax.core.Tracer):
-            devs = d.devices()
-            if len(devs) == 1:
-                return from_jax_device(next(iter(devs)))
-            return from_jax_device(next(iter(devs)))
-        if isinstance(d, jax.core.Tracer):  # traced (ptjax.compile, ptjax.func): JAX's default device runs it
-            return from_jax_device(jax.devices()[0])
-        return CPU
+        return array_device(self._data)
 
     @property
     def is_cuda(self) -> bool:
@@ -177,7 +169,7 @@ class Tensor:
     is_sparse = False
     is_quantized = False
     is_meta = False
-    layout = "torch.strided"
+    layout = _layout.strided
 
     def get_device(self) -> int:
         d = self.device
@@ -326,9 +318,10 @@ class Tensor:
     def numpy(self, *, force=False):
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        if self.device.type != "cpu" and not force:
-            raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor "
-                            "to host memory first.")
+        dev = self.device
+        if dev.type != "cpu" and not force:
+            raise TypeError(f"can't convert {dev} device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
+                            "host memory first.")
         return np.asarray(self._value)
 
     def __array__(self, dtype=None, copy=None):
@@ -423,13 +416,15 @@ class Tensor:
         out = self
         if dtype is not None and dtype is not self.dtype:
             out = out.type(dtype)
-        if dev is not None and _device_cls(dev) != self.device:
-            host = out._host_array()
-            if host is not None:  # one transfer, straight from the host array
-                out = Tensor._make(jax.device_put(host, to_jax_device(dev)))
-            else:
-                from ._ops.dispatch import move_to_device
-                out = move_to_device(out, to_jax_device(dev))
+        if dev is not None:
+            jd = to_jax_device(dev)
+            if _jax_device(out._data) != jd:
+                host = out._host_array()
+                if host is not None:  # one transfer, straight from the host array
+                    out = Tensor._make(jax.device_put(host, jd))
+                else:
+                    from ._ops.dispatch import move_to_device
+                    out = move_to_device(out, jd)
         if copy and out is self:
             out = self.clone()
         return out
@@ -441,10 +436,14 @@ class Tensor:
         return self.to("cuda" if device is None else _device_cls("cuda", device) if isinstance(device, int) else device)
 
     def type(self, dtype=None, non_blocking=False):
+        """torch's legacy type names: ``torch.FloatTensor``, ``torch.cuda.FloatTensor`` for a CUDA tensor."""
         if dtype is None:
-            return _type_name(self.dtype)
+            return _type_name(self.dtype, self.is_cuda)
         if isinstance(dtype, str):
-            dtype = {_type_name(d): d for d in D.ALL}[dtype]
+            cuda = dtype.startswith("torch.cuda.")
+            dtype = {_type_name(d, cuda): d for d in D.ALL}[dtype]
+            if cuda != self.is_cuda:
+                return self.to("cuda" if cuda else "cpu").type(dtype)
         dtype = D.to_dtype(dtype)
         if dtype is self.dtype:
             return self
@@ -495,9 +494,18 @@ class Tensor:
         return False
 
 
-def _type_name(d: D.dtype) -> str:
-    """torch's legacy tensor type name of a dtype: ``torch.FloatTensor``."""
-    return f"torch.{D.SCALAR_TYPE_NAME[d.name]}Tensor"
+def _jax_device(a):
+    """The JAX device holding ``a`` (the CPU for a host array; None for a traced value)."""
+    if type(a) is np.ndarray:
+        return cpu_jax_device()
+    if isinstance(a, jax.core.Tracer):
+        return None
+    return next(iter(a.devices()))
+
+
+def _type_name(d: D.dtype, cuda=False) -> str:
+    """torch's legacy tensor type name of a dtype: ``torch.FloatTensor`` (``torch.cuda.FloatTensor`` on CUDA)."""
+    return f"torch.{'cuda.' if cuda else ''}{D.SCALAR_TYPE_NAME[d.name]}Tensor"
 
 
 def _rebuild_from_numpy(a, requires_grad):

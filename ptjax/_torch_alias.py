@@ -1,5 +1,6 @@
 """The import hook of ``python -m ptjax``: ``torch`` and ``torch.*`` are ``ptjax`` and ``ptjax.*``, ``torchvision``
-is ``ptjax.vision``. A module ptjax lacks fails with an ImportError naming it.
+is ``ptjax.vision``. A module ptjax lacks fails with a ModuleNotFoundError that says ptjax does not provide it
+(Python's own "No module named 'torch.x'" would mislead where real torch is installed).
 
 It lives apart from ``ptjax/__main__.py`` (which runs as ``__main__``) so that DataLoader workers can ask whether
 the hook is on (:func:`installed`) and install the same hook before they load what the script sent them.
@@ -35,7 +36,8 @@ class TorchAliasFinder(importlib.abc.MetaPathFinder):
             return None
         real = base + ("." + rest if rest else "")
         if importlib.util.find_spec(real) is None:
-            return None
+            raise ModuleNotFoundError(f"ptjax does not provide {fullname} yet (python -m ptjax maps {head} onto "
+                                      f"{base})", name=fullname)
         return importlib.util.spec_from_loader(fullname, _AliasLoader(real), is_package=True)
 
 

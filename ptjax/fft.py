@@ -4,6 +4,7 @@ import jax.numpy as _jnp
 
 from . import _dtype as _D
 from ._ops.creation import _finish
+from ._ops.dispatch import factory_out as _factory_out
 from ._ops.registry import TABLE as _TABLE
 from ._tensor import Tensor
 
@@ -30,12 +31,14 @@ def _frequencies(values, dtype, device, requires_grad):
     return _finish(_jnp.asarray(values, dtype.np), dtype, device, requires_grad)
 
 
-def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+@_factory_out
+def fftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=False):
     """The sample frequencies of an ``n``-point FFT with sample spacing ``d``."""
     return _frequencies(_jnp.fft.fftfreq(n, d), dtype, device, requires_grad)
 
 
-def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+@_factory_out
+def rfftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=False):
     return _frequencies(_jnp.fft.rfftfreq(n, d), dtype, device, requires_grad)
 
 

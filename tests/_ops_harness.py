@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 import ptjax
 
@@ -234,3 +235,71 @@ def compare_grad(fn, sample, rtol=RTOL, atol=ATOL, seed=0):
         if pg is None:
             pg = ptjax.zeros(tuple(leaf.shape), dtype=getattr(ptjax, str(leaf.dtype).split(".")[1]))
         assert_same_value(tg, pg, rtol, atol, f"grad[{i}]")
+
+
+# ---- table-driven op tests (``tests/test_ops_table.py``, ``tests/test_ops_breadth.py``) -------------------------
+
+class OpInfo:
+    """One op: how to call it (``fn(lib, *args, **kwargs)``), its samples, and which forms to check.
+
+    ``method``: ``True`` checks ``Tensor.<name>`` whenever torch has it; a string names the method; ``False`` skips.
+    ``inplace``: likewise for ``Tensor.<name>_``, or a callable ``(lib, x, *args, **kwargs)`` for operators.
+    """
+
+    def __init__(self, name, samples, fn=None, method=True, inplace=True, grad=True, rtol=RTOL, atol=ATOL,
+                 message=False, grad_samples=1):
+        self.name, self.samples = name, samples
+        self.fn = fn or (lambda lib, *a, **k: getattr(lib, name)(*a, **k))
+        self.method = name if method is True else method
+        self.inplace = (name + "_") if inplace is True else inplace
+        self.grad, self.rtol, self.atol, self.message = grad, rtol, atol, message
+        self.grad_samples = grad_samples  # how many float samples get a gradient check (each compiles a pullback)
+
+
+def _has_float(s):
+    vals = list(s.args) + list(s.kwargs.values())
+    vals += [a for v in vals if isinstance(v, TL) for a in v]
+    return any(isinstance(v, np.ndarray) and v.dtype.kind == "f" for v in vals)
+
+
+def op_cases(ops, with_grad=False):
+    """pytest params (info, sample) for a list of OpInfo; ``with_grad``: the samples that get a gradient check."""
+    cases = []
+    for info in ops:
+        n = 0
+        for k, s in enumerate(info.samples):
+            if with_grad:
+                if not (info.grad and s.grad and _has_float(s)) or n >= info.grad_samples or "raises" in repr(s):
+                    continue
+                n += 1
+            cases.append(pytest.param(info, s, id=f"{info.name}-{k}-{s!r}"))
+    return cases
+
+
+def _method_fn(name):
+    def f_(lib, x, *a, **k):
+        return getattr(x, name)(*a, **k)
+    return f_
+
+
+def _inplace_fn(name):
+    def f_(lib, x, *a, **k):
+        y = x.clone()
+        r = getattr(y, name)(*a, **k)
+        assert r is y, f"{name} did not return self"
+        return r
+    return f_
+
+
+def check_forms(info, sample):
+    """Forward: the function form; then the method and the in-place method where torch has them."""
+    compare_call(info.fn, sample, info.rtol, info.atol, message=info.message)
+    first = sample.args[0] if sample.args else None
+    if not isinstance(first, np.ndarray):
+        return
+    if info.method and hasattr(torch.Tensor, info.method):
+        assert hasattr(ptjax.Tensor, info.method), f"ptjax.Tensor has no method {info.method}"
+        compare_call(_method_fn(info.method), sample, info.rtol, info.atol)
+    if isinstance(info.inplace, str) and hasattr(torch.Tensor, info.inplace):
+        assert hasattr(ptjax.Tensor, info.inplace), f"ptjax.Tensor has no method {info.inplace}"
+        compare_call(_inplace_fn(info.inplace), sample, info.rtol, info.atol)

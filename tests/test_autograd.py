@@ -195,6 +195,21 @@ class _Cube:
         return 3 * x ** 2 * ctx.k * g, None
 
 
+def test_autograd_function_node_class_as_torch():
+    def node(lib):
+        class Twice(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+        g = Twice.apply(lib.ones(2, requires_grad=True)).grad_fn
+        return type(g).__name__, type(g).__module__, repr(g).split(" object")[0], g.name()
+    assert node(ptjax) == node(torch)
+
+
 def test_autograd_function_matches_torch(rng):
     a = rng.standard_normal(3).astype(np.float32)
     P = type("Cube", (ptjax.autograd.Function,), dict(vars(_Cube)))
@@ -256,6 +271,8 @@ def test_grad_fn_names_and_next_functions():
     }
     for name, t in names.items():
         assert t.grad_fn.name() == name, (name, t.grad_fn.name())
+        assert type(t.grad_fn).__name__ == name and isinstance(t.grad_fn, ptjax.autograd.graph.Node)
+        assert repr(t.grad_fn).startswith(f"<{name} object at 0x")
     (acc, _), = (x * 2).grad_fn.next_functions[:1]
     assert acc.name() == "torch::autograd::AccumulateGrad" and acc.variable is x
 
@@ -322,3 +339,28 @@ def test_kernel_compiles_are_counted():
     assert STATS["kernel_compiles"] == before + 1
     ptjax.logsumexp(x, 1)
     assert STATS["kernel_compiles"] == before + 1
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_backward_through_a_one_piece_split(create_graph):
+    """A kernel returning a 1-tuple (split/chunk into one piece) has a pullback like any other, first and second
+    order, per-node and fused (three steps: the signature is fused on its second sighting)."""
+    a = np.arange(5, dtype=np.float32)
+    for _ in range(3):
+        grads = []
+        for lib in (torch, ptjax):
+            x = lib.tensor(a, requires_grad=True)
+            (piece,) = x.split(10)
+            (g,) = lib.autograd.grad((piece ** 3).sum(), x, create_graph=create_graph)
+            if create_graph:
+                g.sum().backward()
+                g = x.grad
+            grads.append(g.detach().numpy())
+        np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6)
+
+
+def test_op_table_names_are_unique():
+    from ptjax._ops import registry
+
+    with pytest.raises(RuntimeError, match="op-table name 'add' is taken"):
+        registry.op("add")(lambda input: input)

@@ -93,6 +93,8 @@ def test_gamma_family_and_reductions():
     compare_call(special("multigammaln"), Sample(x, 3))
     compare_grad(special("multigammaln"), Sample(x, 2), rtol=1e-3, atol=1e-4)
     compare_call(special("multigammaln"), Sample(x, 0), message=True)
+    compare_call(special("gammainc"), Sample(np.array([1, 2]), x[0, :2]))  # promoted to float
+    compare_call(special("gammainc"), Sample(np.array([1, 2]), np.array([3, 4])), message=True)  # integers
     compare_call(special("polygamma"), Sample(2, g.pos(5)))
     compare_grad(special("polygamma"), Sample(1, g.pos(5)), rtol=1e-3, atol=1e-3)
     compare_call(special("logit"), Sample(np.array([0.0, 0.05, 0.5, 1.0], np.float32), eps=0.1))

@@ -10,7 +10,7 @@ tnn = torch.nn
 
 import ptjax  # noqa: E402
 import ptjax.nn as pnn  # noqa: E402
-from _nn_helpers import assert_close  # noqa: E402
+from _nn_helpers import assert_close, check_layer, load_from_torch  # noqa: E402
 from _ops_harness import to_numpy  # noqa: E402
 
 R = np.random.default_rng(1)
@@ -18,49 +18,6 @@ R = np.random.default_rng(1)
 
 def randn(*shape):
     return R.standard_normal(shape).astype(np.float32)
-
-
-def load_from_torch(p, t):
-    res = p.load_state_dict({k: ptjax.tensor(v.detach().numpy()) for k, v in t.state_dict().items()})
-    assert not res.missing_keys and not res.unexpected_keys
-
-
-def check_layer(expr, inputs, grad_inputs=True, rtol=1e-5, atol=1e-5, eval_too=True):
-    """``expr`` is evaluated with ``nn`` bound to each library (or called as ``expr(nn, lib)``); ``inputs`` are NumPy
-    arrays (floats get grads). Outputs, input gradients and parameter gradients are compared in train mode, then
-    again in eval mode."""
-    if callable(expr):
-        t, p = expr(tnn, torch), expr(pnn, ptjax)
-    else:
-        t = eval(expr, {"nn": tnn, "torch": torch})
-        p = eval(expr, {"nn": pnn, "torch": ptjax})
-    assert repr(p) == repr(t)
-    load_from_torch(p, t)
-    for mode in ("train", "eval") if eval_too else ("train",):
-        getattr(t, mode)(), getattr(p, mode)()
-        t.zero_grad(), p.zero_grad()
-        assert p.training == t.training
-        tin = [torch.tensor(a, requires_grad=grad_inputs and a.dtype.kind == "f") for a in inputs]
-        pin = [ptjax.tensor(a, requires_grad=grad_inputs and a.dtype.kind == "f") for a in inputs]
-        to, po = t(*tin), p(*pin)
-        assert_close(po, to, rtol, atol, f"{mode} output")
-        if to.requires_grad:
-            g = R.standard_normal(tuple(to.shape)).astype(np.float32)
-            to.backward(torch.tensor(g))
-            po.backward(ptjax.tensor(g))
-            for i, (a, b) in enumerate(zip(pin, tin)):
-                if b.grad is not None:
-                    assert_close(a.grad, b.grad, rtol, atol, f"{mode} grad of input {i}")
-            tp = dict(t.named_parameters())
-            for name, prm in p.named_parameters():
-                if tp[name].grad is None:
-                    assert prm.grad is None or not to_numpy(prm.grad).any(), name
-                else:
-                    assert_close(prm.grad, tp[name].grad, rtol, atol, f"{mode} grad of {name}")
-        tb = dict(t.named_buffers())
-        for name, buf in p.named_buffers():
-            assert_close(buf, tb[name], rtol, atol, f"{mode} buffer {name}")
-    return p, t
 
 
 X = randn(4, 6)

@@ -616,3 +616,18 @@ def test_modulelist_moduledict_parameter_containers():
     assert list(pd.keys()) == ["w", "v"] and isinstance(pd["w"], pnn.Parameter)
     assert [n for n, _ in pd.named_parameters()] == ["w", "v"]
     assert "w" in pd and pd.get("zz") is None
+
+
+@pytest.mark.parametrize("with_metadata", [True, False])
+def test_batchnorm_state_dict_without_num_batches_tracked(with_metadata):
+    """torch fills num_batches_tracked in when the state_dict has no version-2 metadata (an old or filtered
+    dict), and reports it missing when the metadata says version 2."""
+    def keys(lib):
+        bn = lib.nn.BatchNorm1d(3)
+        sd = bn.state_dict()
+        del sd["num_batches_tracked"]
+        if not with_metadata:
+            sd = dict(sd)
+        result = bn.load_state_dict(sd, strict=False)
+        return result.missing_keys, result.unexpected_keys, int(bn.num_batches_tracked)
+    assert keys(ptjax) == keys(torch)

@@ -10,28 +10,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import ptjax  # noqa: E402
-from _ops_harness import ATOL, DT, RTOL, TL, Gen, Sample, compare_call, compare_grad  # noqa: E402
+from _ops_harness import (DT, TL, Gen, OpInfo, Sample, check_forms, compare_grad,  # noqa: E402
+                          op_cases)
 
 
 pytestmark = pytest.mark.usefixtures("fast_compiles")
-
-
-class OpInfo:
-    """One op: how to call it (``fn(lib, *args, **kwargs)``), its samples, and which forms to check.
-
-    ``method``: ``True`` checks ``Tensor.<name>`` whenever torch has it; a string names the method; ``False`` skips.
-    ``inplace``: likewise for ``Tensor.<name>_``, or a callable ``(lib, x, *args, **kwargs)`` for operators.
-    """
-
-    def __init__(self, name, samples, fn=None, method=True, inplace=True, grad=True, rtol=RTOL, atol=ATOL,
-                 message=False, grad_samples=1):
-        self.name, self.samples = name, samples
-        self.fn = fn or (lambda lib, *a, **k: getattr(lib, name)(*a, **k))
-        self.method = name if method is True else method
-        self.inplace = (name + "_") if inplace is True else inplace
-        self.grad, self.rtol, self.atol, self.message = grad, rtol, atol, message
-        self.grad_samples = grad_samples  # how many float samples get a gradient check (each compiles a pullback)
 
 
 g = Gen(0)
@@ -440,54 +423,12 @@ add_op("copy_", [Sample(f(3, 4), f(3, 4)), Sample(f(3, 4), f(4)), Sample(f(3, 4)
 
 # ---- the tests -------------------------------------------------------------------------------------------------
 
-def _has_float(s):
-    vals = list(s.args) + list(s.kwargs.values())
-    vals += [a for v in vals if isinstance(v, TL) for a in v]
-    return any(isinstance(v, np.ndarray) and v.dtype.kind == "f" for v in vals)
-
-
-def _cases(with_grad=False):
-    for info in OPS:
-        n = 0
-        for k, s in enumerate(info.samples):
-            if with_grad:
-                if not (info.grad and s.grad and _has_float(s)) or n >= info.grad_samples or "raises" in repr(s):
-                    continue
-                n += 1
-            yield pytest.param(info, s, id=f"{info.name}-{k}-{s!r}")
-
-
-def _method_fn(name):
-    def f_(lib, x, *a, **k):
-        return getattr(x, name)(*a, **k)
-    return f_
-
-
-def _inplace_fn(name):
-    def f_(lib, x, *a, **k):
-        y = x.clone()
-        r = getattr(y, name)(*a, **k)
-        assert r is y, f"{name} did not return self"
-        return r
-    return f_
-
-
-@pytest.mark.parametrize("info,sample", list(_cases()))
+@pytest.mark.parametrize("info,sample", op_cases(OPS))
 def test_op(info, sample):
-    """Forward: function form; then the method and the in-place method where torch has them."""
-    compare_call(info.fn, sample, info.rtol, info.atol, message=info.message)
-    first = sample.args[0] if sample.args else None
-    if not isinstance(first, np.ndarray):
-        return
-    if info.method and hasattr(torch.Tensor, info.method):
-        assert hasattr(ptjax.Tensor, info.method), f"ptjax.Tensor has no method {info.method}"
-        compare_call(_method_fn(info.method), sample, info.rtol, info.atol)
-    if isinstance(info.inplace, str) and hasattr(torch.Tensor, info.inplace):
-        assert hasattr(ptjax.Tensor, info.inplace), f"ptjax.Tensor has no method {info.inplace}"
-        compare_call(_inplace_fn(info.inplace), sample, info.rtol, info.atol)
+    check_forms(info, sample)
 
 
-@pytest.mark.parametrize("info,sample", list(_cases(with_grad=True)))
+@pytest.mark.parametrize("info,sample", op_cases(OPS, with_grad=True))
 def test_grad(info, sample):
     compare_grad(info.fn, sample, info.rtol * 10, info.atol * 10)
 
@@ -495,12 +436,14 @@ def test_grad(info, sample):
 def test_table_is_broad():
     """Every op in ptjax's op table that is a public torch function is covered by a sample here (or excused)."""
     from ptjax._ops.registry import TABLE
-    covered = {o.name for o in OPS}
+    from test_ops_breadth import OPS as BREADTH_OPS
+    covered = {o.name for o in OPS + BREADTH_OPS}
     excused = {"_to_copy", "_device_put", "swapdims", "moveaxis", "concatenate", "ger", "clip", "relu"}
     # the torch-namespace ops of ptjax._ops; nn.functional's entries (registered once ptjax.nn is imported by any
     # test) have their differential tests in tests/test_nn_*.py
     public = {n for n, o in TABLE.items() if o.function and not n.startswith("_")
               and o.fn.__module__.startswith("ptjax._ops")
-              and o.fn.__module__ not in ("ptjax._ops.fft", "ptjax._ops.special")}  # in tests/test_fft_special.py
+              and o.fn.__module__ not in ("ptjax._ops.fft", "ptjax._ops.special")  # in tests/test_fft_special.py
+              and not o.fn.__module__.startswith("ptjax._ops.linalg_")}  # in tests/test_linalg.py
     missing = sorted(public - covered - excused)
     assert not missing, f"ops without differential samples: {missing}"

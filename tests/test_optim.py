@@ -384,3 +384,17 @@ def test_step_hooks_and_no_recompile_for_tensor_hyperparameters():
     opt.step()
     assert seen == [("pre", ()), ("post", ()), ("post", ())]
     assert STATS["optimizer_traces"] == traces
+
+
+@pytest.mark.parametrize("name, kw", [("SGD", {"lr": math.nan}), ("SGD", {"lr": 0.1, "momentum": math.nan}),
+                                      ("SGD", {"lr": 0.1, "weight_decay": math.nan}), ("Adam", {"lr": math.nan}),
+                                      ("RMSprop", {"lr": 0.1, "momentum": math.nan})])
+def test_nan_hyperparameters_accepted_or_refused_as_torch(name, kw):
+    """torch checks ``v < 0`` in SGD (NaN passes) and ``not 0 <= v`` elsewhere (NaN refused)."""
+    def outcome(lib, optim):
+        try:
+            getattr(optim, name)([lib.zeros(2, requires_grad=True)], **kw)
+            return "ok"
+        except ValueError as e:
+            return str(e)
+    assert outcome(P, PO) == outcome(T, T.optim)

@@ -43,7 +43,7 @@ JIT_INTERNALS = "TorchScript IR and its type system (graphs, schemas, script obj
 SYMBOLIC = "symbolic-shape helpers of torch.compile's tracer"
 FUNCTIONALIZATION = "`*_copy` twins of view ops, for torch.compile's functionalization (same as view + clone)"
 ATEN_KERNELS = "undocumented ATen kernels behind nn modules / nn.functional (callers use those)"
-OTHER_DEVICES = "devices ptjax does not target (IPU, XLA via torch_xla, Vulkan, MTIA, MAIA, XPU)"
+OTHER_DEVICES = "devices ptjax does not target (IPU, XLA via torch_xla, Vulkan, MTIA, MAIA, XPU, Apple's MPS)"
 DEPRECATED = "deprecated: torch itself warns (or raises) that the name is deprecated or removed"
 PY2 = "Python 2 protocol names (never called by Python 3)"
 PY_INTERNALS = "Python object plumbing and torch's subclass-dispatch protocols, not tensor API"
@@ -53,6 +53,17 @@ DATAPIPES = "DataPipes: torchdata's legacy graph API, deprecated and removed fro
 SUBDTYPES = "sub-byte integer / bit dtypes (uint1…uint7, int1…int7, bits*): not JAX array dtypes"
 INTERNAL = "internal helpers that happen to be visible in the module namespace"
 STDLIB = "not torch API: a module of another library re-exported by accident of import"
+NVML = "GPU telemetry torch reads through NVML (pynvml): clock, power, temperature, utilization; JAX does not expose it"
+LOW_PRECISION_GPU = ("float8 / float4 dtypes and the GPU-only matmuls built for them and for mixture-of-experts "
+                     "(scaled_mm, grouped_mm …): torch runs them on recent CUDA GPUs' kernels only")
+SHELL_DTYPES = ("uint16 / uint32 / uint64 and what returns them (hash_tensor): 'shell' dtypes in torch, with almost no "
+                "kernels (a uint16 tensor plus one raises there)")
+NESTED = "nested (jagged) and masked tensors: prototypes in torch; ptjax tensors are dense"
+FIRST_CLASS_DIMS = "functorch's first-class dimensions (Tensor.index binds Dim objects)"
+EXPORT = "torch.export: ahead-of-time capture into ATen graphs; ptjax compiles with jax.jit (ptjax.compile, ptjax.jit)"
+PROFILER = "torch.profiler (Kineto traces): profile ptjax with jax.profiler, which sees the XLA programs"
+SPARSE_SOLVER = "LOBPCG: torch's iterative eigensolver for large sparse symmetric problems (dense ones: linalg.eigh)"
+DSL_KERNELS = "torch's switchboard for Python-DSL kernel overrides (Triton, CuTe DSL): XLA generates the kernels"
 
 # removed (calling raises) or warning when called, in torch and Tensor alike
 TORCH_DEPRECATED = r"eig|symeig|lstsq|solve|matrix_rank|chain_matmul|range|set_default_tensor_type|lu|lu_solve|qr|" \
@@ -97,12 +108,22 @@ EXCLUDED: dict[str, list[tuple[str, str]]] = {
                    r"USE_RTLD_GLOBAL_WITH_LIBTORCH")),
         (PY_INTERNALS, r"DisableTorchFunction(Subclass)?"),
         (SUBDTYPES, r"u?int[1-7]|bits.*|bit"),
+        (LOW_PRECISION_GPU, r"float8_.*|float4_.*"),
+        (SHELL_DTYPES, r"uint(16|32|64)|hash_tensor"),
+        (FUNCTIONALIZATION, r"slice_inverse"),
+        (SPARSE_SOLVER, r"lobpcg"),
+        (NESTED, r"jagged"),
+        (CUDA_RUNTIME, r"Event|Stream"),
+        (JIT_INTERNALS, r"Future"),
     ],
     "torch (submodules)": [
         (QUANTIZED, r"ao|quantization"),
         (JIT_INTERNALS, r"classes|ops|library|cpp|package|fx|return_types|overrides|futures|monitor"),
-        (OTHER_DEVICES, r"mtia|xpu"),
+        (OTHER_DEVICES, r"mtia|xpu|mps"),
         (INTERNAL, r"torch_version|version|types|storage|windows"),
+        (NESTED, r"nested|masked"),
+        (EXPORT, r"export"),
+        (PROFILER, r"profiler"),
     ],
     "torch.Tensor": [
         (DEPRECATED, TORCH_DEPRECATED + r"|storage|storage_type|resize|volatile|reinforce"),
@@ -110,11 +131,16 @@ EXCLUDED: dict[str, list[tuple[str, str]]] = {
         (PY_INTERNALS, (r"__(annotations|dict|module|weakref|array_priority|torch_function|torch_dispatch|"
                        r"cuda_array_interface|dlpack_c_exchange_api)__")),
         (CUDA_RUNTIME, r"record_stream"),
+        (SHELL_DTYPES, r"hash_tensor"),
+        (FUNCTIONALIZATION, r"slice_inverse"),
+        (FIRST_CLASS_DIMS, r"index"),
+        (NESTED, r"to_padded_tensor"),
     ],
     "torch.nn.functional": [
         (INTERNAL, (r"boolean_dispatch|handle_torch_function|has_torch_function.*|assert_int_or_pair|"
                    r"BroadcastingList\d|.*_notes")),
         (DEPRECATED, r"upsample|upsample_bilinear|upsample_nearest"),
+        (LOW_PRECISION_GPU, r"scaled_mm|scaled_grouped_mm|grouped_mm|ScalingType|SwizzleType"),
     ],
     "torch.nn": [
         (INTERNAL, r"factory_kwargs"),
@@ -140,6 +166,8 @@ EXCLUDED: dict[str, list[tuple[str, str]]] = {
     "torch.backends": [
         (QUANTIZED, r"quantized"),
         (BACKEND, r"miopen|kleidiai|nnpack|cusparselt"),
+        (DSL_KERNELS, r"python_native"),
+        (INTERNAL, r"m"),  # torch.backends.m is the module itself: the wrapped-module slot of torch's PropModule
     ],
     "torch.cuda": [
         (CUDA_RUNTIME, (r"cudart|cudaStatus|check_error|CudaError|DeferredCudaCallError|current_(blas|solver)_handle|"
@@ -148,6 +176,7 @@ EXCLUDED: dict[str, list[tuple[str, str]]] = {
                        r"graph_pool_handle|make_graphed_callables|get_gencode_flags|get_arch_list|has_magma|"
                        r"ipc_collect|get_stream_from_external|ExternalStream|[gs]et_sync_debug_mode|"
                        r"is_current_stream_capturing|profiler")),
+        (NVML, r"clock_rate|power_draw|temperature|utilization"),
     ],
 }
 

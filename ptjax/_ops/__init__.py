@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from . import creation, dispatch, random, registry
 # the modules of entries; a new one is one more name here
-from . import fft, indexing, linalg, pointwise, reduction, shape, special
+from . import (fft, indexing, linalg, linalg_cholesky, linalg_norms, linalg_products,
+               linalg_qr, linalg_solve, linalg_spectral, pointwise, reduction, shape, special, spectral)
 from .registry import TABLE
 
 

@@ -6,11 +6,16 @@ and the same records.
 """
 from __future__ import annotations
 
+import functools
+import warnings
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as D
 from .. import _strides
+from .._device import _SEVERAL, same_device, to_device_of
 from .._size import broadcast_shapes
 from .._tensor import Tensor
 from ..autograd.graph import Node, edge, record
@@ -21,6 +26,9 @@ _KIND = D.NP_KIND
 _HOST = np.ndarray  # the storage class of host tensors (see _tensor.py)
 _SK = {bool: 0, int: 1, float: 2, complex: 3}
 _SK_CHAR = "bifc"
+_TT = ("t", "t")
+_BOTH = (True, True)
+_new = object.__new__
 
 
 def _aval(a):
@@ -93,6 +101,8 @@ def call(op: Op, args, kwargs):
     kernel = op.kernel(tuple(static), tuple(struct), cast)
     if op.check is not None:
         op.invoke(op.check, vals)
+    if _SEVERAL[0] and len(tensors) > 1:  # only once a second device is in use (see _device.py)
+        dyn = same_device(dyn, [t is not None for t in inputs])
     out = kernel.call(*dyn)
     return finish(op, kernel, out, dyn, inputs, vals)
 
@@ -166,7 +176,11 @@ def infer_strided(idx: np.ndarray):
 # ---- fast paths ------------------------------------------------------------------------------------------------
 
 def binary(op: Op, a: Tensor, b, reflected=False):
-    """``a (op) b`` for a Tensor ``a``: the operators and two-argument calls of binary ops."""
+    """``a (op) b`` for a Tensor ``a``: the operators and two-argument calls of binary ops.
+
+    Two tensors of one dtype run ``op.fast`` (the entry's eager function under ``jax.jit``: JAX's C++ dispatch,
+    cheaper than an eager ``jnp`` call); a Python scalar keeps the eager function, where JAX treats Python numbers
+    specially (``x ** 2`` as an integer power)."""
     if AUTOCAST is not None:
         return call(op, (b, a) if reflected else (a, b), {})
     A = a._data
@@ -178,30 +192,36 @@ def binary(op: Op, a: Tensor, b, reflected=False):
             B = b._value
         if A.dtype != B.dtype or (op.promote == FLOAT and _KIND[A.dtype] < 2):
             return call(op, (b, a) if reflected else (a, b), {})
-        struct = ("t", "t")
-    else:
-        sk = _SK.get(type(b))
-        tk = _KIND[A.dtype]
-        if sk is None or sk > tk or (op.promote == FLOAT and tk < 2):
-            return call(op, (b, a) if reflected else (a, b), {})
-        B = b
-        struct = ("t", _SK_CHAR[sk])
+        if _SEVERAL[0]:
+            A, B = same_device((A, B), _BOTH)
+        if reflected:
+            a, b, A, B = b, a, B, A
+        out = _new(Tensor)
+        out._data = (op.fast or _fast(op))(A, B)
+        if _Mode.enabled and (a._requires_grad or b._requires_grad) and op.differentiable:
+            record(op.kernel(op.default_static, _TT, None), (A, B), (a, b), (out,))
+        return out
+    sk = _SK.get(b.__class__)
+    tk = _KIND[A.dtype]
+    if sk is None or sk > tk or (op.promote == FLOAT and tk < 2):
+        return call(op, (b, a) if reflected else (a, b), {})
+    out = _new(Tensor)
     if reflected:
-        if struct[1] != "t":
-            B = np.asarray(B, A.dtype)
-        out = Tensor._make(op.eager(B, A))
-        struct = struct[::-1]
-        first, second = b, a
-        dyn = (B, A)
+        B = np.asarray(b, A.dtype)
+        out._data = op.eager(B, A)
+        struct, dyn, inputs = (_SK_CHAR[sk], "t"), (B, A), (None, a)
     else:
-        out = Tensor._make(op.eager(A, B))
-        first, second = a, b
-        dyn = (A, B)
-    if _Mode.enabled and (a._requires_grad or (struct[0 if reflected else 1] == "t" and b._requires_grad)) \
-            and op.differentiable:
-        inputs = (first if isinstance(first, Tensor) else None, second if isinstance(second, Tensor) else None)
+        out._data = op.eager(A, b)
+        struct, dyn, inputs = ("t", _SK_CHAR[sk]), (A, b), (a, None)
+    if _Mode.enabled and a._requires_grad and op.differentiable:
         record(op.kernel(op.default_static, struct, None), dyn, inputs, (out,))
     return out
+
+
+def _fast(op: Op):
+    """``op.fast``: the entry's eager function under ``jax.jit``, what the fast paths run on arrays."""
+    op.fast = jax.jit(op.eager)
+    return op.fast
 
 
 def unary(op: Op, a: Tensor):
@@ -212,7 +232,8 @@ def unary(op: Op, a: Tensor):
         A = a._value
     if op.promote == FLOAT and _KIND[A.dtype] < 2:
         return call(op, (a,), {})
-    out = Tensor._make(op.eager(A))
+    out = _new(Tensor)
+    out._data = (op.fast or _fast(op))(A)
     if _Mode.enabled and a._requires_grad and op.differentiable:
         record(op.kernel((), ("t",), None), (A,), (a,), (out,))
     return out
@@ -237,6 +258,8 @@ def _can_cast(src: D.dtype, dst: D.dtype) -> bool:
 def assign(self: Tensor, res: Tensor, check_cast=True):
     """Make ``self`` hold ``res``'s value (in-place ops, ``copy_``, ``__setitem__``), with autograd history."""
     new = res._value
+    if _SEVERAL[0]:  # a write copies across devices, as torch's copy_
+        new = to_device_of(new, self._value)
     shape = self._data.shape if self._base is None else self._value.shape
     if new.shape != shape:
         try:
@@ -336,6 +359,10 @@ def prepare(op: Op):
                       and op.check is None and op.promote in (BINARY, FLOAT, COMPARE, SAME) and op.out_fn is None)
     op.fast_unary = (len(op.names) == 1 and op.tensor_pos == (0,) and not op.view and op.check is None
                      and op.promote in (SAME, FLOAT) and op.out_fn is None)
+    op.fast = None  # compiled by _fast() on first use: modules may still wrap op.eager after registration
+    # torch's functions take ``out=`` (its Tensor methods do not); views have none. The nn functionals (entries of
+    # ptjax.nn, whose public face is nn.functional) have none either.
+    op.takes_out = not op.view and getattr(op.fn, "__module__", "").startswith("ptjax._ops.")
 
 
 def _named(fn, name, doc):
@@ -345,19 +372,26 @@ def _named(fn, name, doc):
 
 
 def public_function(op: Op, name):
-    """``ptjax.<name>``: the fast path when the call fits it, else the general one."""
+    """``ptjax.<name>``: the fast path when the call fits it, else the general one (``out=`` included)."""
+    takes_out = op.takes_out
     if op.fast_binary:
         def fn(*args, **kwargs):
             if not kwargs and len(args) == 2 and isinstance(args[0], Tensor):
                 return binary(op, args[0], args[1])
+            if takes_out and "out" in kwargs:
+                return call_out(name, op, args, kwargs)
             return call(op, args, kwargs)
     elif op.fast_unary:
         def fn(*args, **kwargs):
             if not kwargs and len(args) == 1 and isinstance(args[0], Tensor):
                 return unary(op, args[0])
+            if takes_out and "out" in kwargs:
+                return call_out(name, op, args, kwargs)
             return call(op, args, kwargs)
     else:
         def fn(*args, **kwargs):
+            if kwargs and takes_out and "out" in kwargs:
+                return call_out(name, op, args, kwargs)
             return call(op, args, kwargs)
     fn.op = op
     return _named(fn, name, op.fn.__doc__)
@@ -391,3 +425,74 @@ def inplace_method(op: Op, name):
     def method_(self, *args, **kwargs):
         return inplace(op, self, args, kwargs)
     return _named(method_, name + "_", op.fn.__doc__)
+
+
+# ---- ``out=`` ------------------------------------------------------------------------------------------------------
+
+def call_out(name, op: Op, args, kwargs):
+    """``call`` with torch's ``out=`` in ``kwargs``: the result is written into ``out`` (a tensor, or a tuple of
+    them for ops with several outputs), which is returned."""
+    kwargs = dict(kwargs)
+    out = kwargs.pop("out")
+    if out is None:
+        return call(op, args, kwargs)
+    result = call(op, args, kwargs)
+    if isinstance(result, (tuple, list)):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{name}(): argument 'out' must be tuple of {len(result)} Tensors")
+        for o, r in zip(out, result):
+            if isinstance(o, Tensor) and o.dtype is not r.dtype:
+                raise RuntimeError(f"Expected out tensor to have dtype {D.CPP_TYPE_NAME[r.dtype.name]}, but got "
+                                   f"{D.CPP_TYPE_NAME[o.dtype.name]} instead")
+        written = [write_out(name, o, r) for o, r in zip(out, result)]
+        return op.out_fn(written) if op.out_fn is not None else tuple(written)
+    return write_out(name, out, result)
+
+
+RESIZE_WARNING = ("An output with one or more elements was resized since it had shape {}, which does not match the "
+                  "required output shape {}. This behavior is deprecated, and in a future PyTorch release outputs "
+                  "will not be resized unless they have zero elements. You can explicitly reuse an out tensor t by "
+                  "resizing it, inplace, to zero elements with t.resize_(0).")
+
+
+def write_out(name, out, result: Tensor, warn_resize=True):
+    """Write ``result`` into ``out`` as torch does for ``out=``: a differently shaped ``out`` is resized (with torch's
+    deprecation warning when it had elements, unless ``warn_resize`` is False, as for factories); the result is cast
+    to ``out``'s dtype where torch allows the cast; ``out`` loses any autograd history. Returns ``out``."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if _Mode.enabled and (result._requires_grad or out._requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, but "
+                           "one of the arguments requires grad.")
+    shape = tuple(result.shape)
+    if tuple(out.shape) != shape:
+        if out.numel() and warn_resize:
+            warnings.warn(RESIZE_WARNING.format(list(out.shape), list(shape)), UserWarning, stacklevel=4)
+        if out._base is not None:
+            raise RuntimeError(f"{name}(): ptjax cannot resize a view given as out= (shape {list(out.shape)}, needed "
+                               f"{list(shape)}): pass a tensor of the result's shape, or one that owns its storage")
+        out._data = jnp.zeros(shape, out.dtype.np)
+        out._version += 1
+    return assign(out, result)
+
+
+def factory_out(factory):
+    """torch's ``out=`` for a factory (``zeros``, ``arange``, ``rand`` …): the result, in ``out``'s dtype unless
+    ``dtype`` is given, written into ``out`` (resized without a warning, as torch's factories do)."""
+    return _with_out(factory, factory=True)
+
+
+def function_out(fn):
+    """torch's ``out=`` for a function that is not an op-table entry (``float_power``, ``nonzero`` …)."""
+    return _with_out(fn, factory=False)
+
+
+def _with_out(fn, factory):
+    @functools.wraps(fn)
+    def with_out(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        if factory and isinstance(out, Tensor) and kwargs.get("dtype") is None:
+            kwargs["dtype"] = out.dtype
+        return write_out(fn.__name__, out, fn(*args, **kwargs), warn_resize=not factory)
+    return with_out

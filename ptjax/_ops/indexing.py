@@ -8,24 +8,28 @@ their values, which a compiled kernel cannot have), so every kernel here has sta
 from __future__ import annotations
 
 import builtins
+import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as D
+from .._device import several_in_use, to_jax_device
 from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
+from .dispatch import function_out
 from .registry import op
 
-_T = "T"  # placeholder for a tensor index in a pattern
+_T = "T"    # placeholder for a tensor index in a pattern
+_T0 = "T0"  # placeholder for a 0-d integer tensor index (torch applies it as a select, like an int)
 
 
 def _rebuild(pattern, arrays):
     it = iter(arrays)
     out = []
     for p in pattern:
-        if p == _T:
+        if p == _T or p == _T0:
             out.append(next(it))
         elif isinstance(p, tuple) and p[0] == "s":
             out.append(slice(*p[1:]))
@@ -36,6 +40,54 @@ def _rebuild(pattern, arrays):
         else:
             out.append(p)
     return tuple(out)
+
+
+def _is_int(p):
+    return p == _T0 or (isinstance(p, int) and not isinstance(p, bool))
+
+
+def _torch_stages(pattern):
+    """torch's order of indexing, as two NumPy-rule patterns (or None when NumPy's rule already agrees).
+
+    torch applies integers (and 0-d integer tensors) as selects before the tensor indices; NumPy counts them among
+    the advanced indices, which changes where the indexed dims go when a slice separates them:
+    ``x[0, :, [1, 3]]`` is (3, 2) in torch, (2, 3) in NumPy. So: first the ints, Nones and slices (tensor indices
+    replaced by full slices, bools left for later), then the tensor indices and bools on that result (ints gone,
+    Nones and slices now full slices)."""
+    if not any(p == _T for p in pattern) or not any(_is_int(p) for p in pattern):
+        return None
+    full = ("s", None, None, None)
+    first = tuple(full if p == _T else p for p in pattern if not (isinstance(p, tuple) and p[0] == "b"))
+    second = tuple(full if p is None or (isinstance(p, tuple) and p[0] == "s") else p
+                   for p in pattern if not _is_int(p))
+    return first, second
+
+
+def _split_arrays(pattern, arrays):
+    """The index arrays of each stage: 0-d ones (``_T0``) go with the first, the others with the second."""
+    kinds = [p for p in pattern if p == _T or p == _T0]
+    return ([a for k, a in zip(kinds, arrays) if k == _T0], [a for k, a in zip(kinds, arrays) if k == _T])
+
+
+def _gather(input, pattern, arrays):
+    """``input[index]`` with torch's rules."""
+    stages = _torch_stages(pattern)
+    if stages is None:
+        return input[_rebuild(pattern, arrays)]
+    (first, second), (a1, a2) = stages, _split_arrays(pattern, arrays)
+    return input[_rebuild(first, a1)][_rebuild(second, a2)]
+
+
+def _scatter(input, pattern, arrays, values, accumulate):
+    """``input[index] = values`` (``+=`` when ``accumulate``) with torch's rules, as a new array."""
+    stages = _torch_stages(pattern)
+    if stages is None:
+        at = input.at[_rebuild(pattern, arrays)]
+        return at.add(values) if accumulate else at.set(values)
+    (first, second), (a1, a2) = stages, _split_arrays(pattern, arrays)
+    i1, i2 = _rebuild(first, a1), _rebuild(second, a2)
+    part = input[i1].at[i2]
+    return input.at[i1].set(part.add(values) if accumulate else part.set(values))
 
 
 def _basic_index_grad_name(static):
@@ -54,23 +106,39 @@ def _index_basic(input, pattern):
 
 @op(tensors=("input", "indices_list"), jit=True, grad_name="IndexBackward0", method=False, function=False)
 def _index(input, indices_list, pattern):
-    return input[_rebuild(pattern, indices_list)]
+    return _gather(input, pattern, indices_list)
 
 
 @op(tensors=("input", "indices_list", "values"), jit=True, grad_name="IndexPutBackward0", method=False,
     function=False)
 def _index_put(input, indices_list, values, pattern, accumulate=False):
-    idx = _rebuild(pattern, indices_list)
     values = values.astype(input.dtype) if hasattr(values, "astype") else values
-    return input.at[idx].add(values) if accumulate else input.at[idx].set(values)
+    return _scatter(input, pattern, indices_list, values, accumulate)
+
+
+_SEQUENCE_WARNING = ("Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
+                     "pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as "
+                     "tensor index, x[torch.tensor(seq)], which will result either in an error or a different result")
+
+
+def _as_index_tuple(index):
+    """The index as a tuple. A list holding a slice, None, Ellipsis, a sequence or a tensor is read as a tuple with
+    torch's deprecation warning (NumPy's legacy rule, which torch 2.13 still follows); a list of ints is one index."""
+    if isinstance(index, tuple):
+        return index
+    if isinstance(index, list) and any(i is None or i is Ellipsis or isinstance(i, (slice, list, tuple, range, Tensor,
+                                                                                    np.ndarray)) for i in index):
+        warnings.warn(_SEQUENCE_WARNING, UserWarning, stacklevel=4)
+        return tuple(index)
+    return (index,)
 
 
 def parse_index(x: Tensor, index):
-    """(pattern, index tensors, basic?) for ``x[index]``, with torch's errors for bad indices."""
-    if not isinstance(index, tuple):
-        index = (index,)
+    """(pattern, index tensors) for ``x[index]``, with torch's errors for bad indices."""
+    index = _as_index_tuple(index)
     pattern, tensors = [], []
     dim = 0
+    advanced = 0  # torch numbers the tensor indices in its bounds errors
     shape = x.shape
     n_real = sum(1 for i in index if i is not None and i is not Ellipsis and not isinstance(i, bool)
                  and not (isinstance(i, Tensor) and i.dtype is D.bool))
@@ -103,6 +171,8 @@ def parse_index(x: Tensor, index):
             if isinstance(i, (float, complex, str)) or i is NotImplemented:
                 raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
                                  f"are valid indices (got {type(i).__name__})")
+            if isinstance(i, range):
+                i = np.arange(i.start, i.stop, i.step, dtype=np.int64)
             if not isinstance(i, Tensor):
                 from .creation import tensor as _tensor
                 i = _tensor(i)
@@ -116,16 +186,23 @@ def parse_index(x: Tensor, index):
                 nz = np.nonzero(np.asarray(i._value))
                 for a in nz:
                     pattern.append(_T)
-                    tensors.append(Tensor._make(jax.device_put(np.asarray(a, dtype=np.int64))))
+                    tensors.append(_host_result(np.asarray(a, dtype=np.int64), x))
                 dim += i.ndim
+                advanced += i.ndim
                 continue
             if i.dtype.is_floating_point or i.dtype.is_complex:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            _check_bounds(i, shape[dim], dim)
-            pattern.append(_T)
-            tensors.append(i)
+            _check_bounds(i, shape[dim], dim if i.ndim == 0 else advanced)
+            pattern.append(_T0 if i.ndim == 0 else _T)
+            tensors.append(i.to(x.device) if several_in_use() else i)  # CPU indices serve any device, as in torch
             dim += 1
+            advanced += i.ndim > 0
     return tuple(pattern), tensors
+
+
+def _host_result(a: np.ndarray, like: Tensor) -> Tensor:
+    """A result computed on the host (``nonzero``, ``unique`` …) as a tensor on ``like``'s device."""
+    return Tensor._make(jax.device_put(a, to_jax_device(like.device)))
 
 
 def _int_or_none(v):
@@ -159,6 +236,8 @@ def setitem(self: Tensor, index, value):
     if not isinstance(value, Tensor):
         from .creation import tensor as _tensor
         value = _tensor(value, dtype=self.dtype) if not isinstance(value, (int, float, bool)) else value
+    elif several_in_use():  # the value is copied in from any device, as torch's copy_
+        value = value.to(self.device)
     try:
         res = _index_put(self, tensors, value, pattern)
     except (ValueError, TypeError) as e:
@@ -170,19 +249,29 @@ def setitem(self: Tensor, index, value):
 
 
 def _raise_expand_error(self, pattern, tensors, value):
-    """torch's message when the value does not broadcast to the indexed shape."""
+    """torch's message when the value does not broadcast to the indexed shape (an expand error for basic indexing,
+    a shape mismatch for advanced indexing)."""
     from .shape import _expand_shape
-    target = jax.eval_shape(lambda x, *ix: x[_rebuild(pattern, ix)], self._value, *[t._value for t in tensors])
-    msg_shape = tuple(value.shape)
-    _expand_shape(msg_shape, tuple(target.shape))
+    target = tuple(jax.eval_shape(lambda x, *ix: _gather(x, pattern, ix), self._value,
+                                  *[t._value for t in tensors]).shape)
+    if any(p == _T for p in pattern):
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to indexing "
+                           f"result of shape {list(target)}")
+    _expand_shape(tuple(value.shape), target)
 
 
 def index_put(input: Tensor, indices, values, accumulate=False):
-    """``out = input.clone(); out[indices] = values`` (adding instead when ``accumulate``): indices is a tuple."""
+    """``out = input.clone(); out[indices] = values`` (adding instead when ``accumulate``): ``indices`` is a tuple of
+    tensors, one per leading dim."""
+    for k, i in enumerate(indices):
+        if not isinstance(i, Tensor):
+            raise TypeError(f"expected Tensor as element {k} in argument 0, but got {type(i).__name__}")
     pattern, tensors = parse_index(input, tuple(indices))
     if not isinstance(values, Tensor):
         from .creation import tensor as _tensor
         values = _tensor(values, dtype=input.dtype)
+    elif several_in_use():
+        values = values.to(input.device)
     if values.dtype is not input.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{D.SCALAR_TYPE_NAME[input.dtype.name]} for the destination and "
@@ -394,6 +483,7 @@ def index_copy(input, dim, index, source):
     return input.at[(slice(None),) * dim + (index,)].set(source)
 
 
+@function_out
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     from .shape import broadcast_to
     shape = tuple(jnp.broadcast_shapes(input.shape, mask.shape))
@@ -402,16 +492,17 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     return getitem(x, m)
 
 
+@function_out
 def nonzero(input: Tensor, *, as_tuple=False):
     a = np.asarray(input._value)
     if a.ndim == 0:  # torch: a 0-d input counts as one element with no dims
         if as_tuple:
-            return (Tensor._make(jnp.zeros((int(a != 0),), jnp.int64)),)
-        return Tensor._make(jnp.zeros((int(a != 0), 0), jnp.int64))
+            return (_host_result(np.zeros((int(a != 0),), np.int64), input),)
+        return _host_result(np.zeros((int(a != 0), 0), np.int64), input)
     nz = np.nonzero(a)
     if as_tuple:
-        return tuple(Tensor._make(jax.device_put(np.asarray(a, dtype=np.int64))) for a in nz)
-    return Tensor._make(jax.device_put(np.asarray(np.stack(nz, axis=1) if nz else np.zeros((1, 0)), dtype=np.int64)))
+        return tuple(_host_result(np.asarray(a, dtype=np.int64), input) for a in nz)
+    return _host_result(np.asarray(np.stack(nz, axis=1) if nz else np.zeros((1, 0)), dtype=np.int64), input)
 
 
 def argwhere(input: Tensor):
@@ -423,11 +514,122 @@ def unique(input: Tensor, sorted=True, return_inverse=False, return_counts=False
     res = np.unique(a if dim is None else a, return_inverse=return_inverse, return_counts=return_counts,
                     axis=dim)
     if not isinstance(res, tuple):
-        return Tensor._make(jax.device_put(np.asarray(res)))
-    out = [Tensor._make(jax.device_put(np.asarray(res[0])))]
+        return _host_result(np.asarray(res), input)
+    out = [_host_result(np.asarray(res[0]), input)]
     if return_inverse:
         inverse = res[1].reshape(a.shape) if dim is None else res[1]
-        out.append(Tensor._make(jax.device_put(np.asarray(inverse, dtype=np.int64))))
+        out.append(_host_result(np.asarray(inverse, dtype=np.int64), input))
     if return_counts:
-        out.append(Tensor._make(jax.device_put(np.asarray(res[-1], dtype=np.int64))))
+        out.append(_host_result(np.asarray(res[-1], dtype=np.int64), input))
     return tuple(out)
+
+
+def unique_consecutive(input: Tensor, return_inverse=False, return_counts=False, dim=None):
+    """The first element of each run of equal consecutive elements (or slices along ``dim``), with the run index of
+    every element and the run lengths on request. Runs depend on the values: computed on the host."""
+    a = np.asarray(input._value)
+    if dim is None:
+        flat = a.reshape(-1)
+        starts = np.ones(flat.shape[0], bool)
+        starts[1:] = flat[1:] != flat[:-1]
+        values = flat[starts]
+    else:
+        d = dim % builtins.max(a.ndim, 1)
+        moved = np.moveaxis(a, d, 0).reshape(a.shape[d], -1)
+        starts = np.ones(moved.shape[0], bool)
+        starts[1:] = (moved[1:] != moved[:-1]).any(axis=1)
+        values = np.compress(starts, a, axis=d)
+    out = [_host_tensor(values, a.dtype)]
+    if return_inverse:
+        inverse = np.cumsum(starts) - 1
+        out.append(_host_tensor(inverse.reshape(a.shape) if dim is None else inverse, np.int64))
+    if return_counts:
+        out.append(_host_tensor(np.diff(np.append(np.flatnonzero(starts), starts.shape[0])), np.int64))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _host_tensor(a, dtype):
+    return Tensor._make(jax.device_put(np.asarray(a, dtype=dtype)))
+
+
+def _index_reduce_check(input, dim, index, source, reduce, *, include_self=True):
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    _index_dtype_check("index_reduce")(input, dim, index)
+
+
+@op(tensors=("input", "index", "source"), jit=True, inplace=True, check=_index_reduce_check)
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """Reduce the slices of ``source`` into ``input``'s slices ``index`` along ``dim`` (``scatter_reduce`` with one
+    index per slice)."""
+    d = dim % builtins.max(input.ndim, 1)
+    shape = [1] * source.ndim
+    shape[d] = -1
+    full = jnp.broadcast_to(index.reshape(shape), source.shape)
+    return scatter_reduce.op.fn(input, d, full, source, reduce, include_self=include_self)
+
+
+def _put_check(input, index, source, accumulate=False):
+    _take_check(input, index)
+    if index.numel() != source.numel():
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got "
+                           f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
+
+
+@op(tensors=("input", "index", "source"), jit=True, inplace=True, check=_put_check)
+def put(input, index, source, accumulate=False):
+    """``input`` seen as 1-D with ``source`` written (or added) at ``index``."""
+    flat = input.reshape(-1)
+    pos, src = index.reshape(-1), source.reshape(-1).astype(input.dtype)
+    return (flat.at[pos].add(src) if accumulate else flat.at[pos].set(src)).reshape(input.shape)
+
+
+def _fill_diagonal_check(input, fill_value, wrap=False):
+    if input.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if input.ndim > 2 and len(set(input.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+
+
+@op(tensors=("input", "fill_value"), inplace=True, method=False, function=False, jit=True, check=_fill_diagonal_check)
+def fill_diagonal(input, fill_value, wrap=False):
+    """``input`` with its main diagonal (all indices equal) set to ``fill_value``; ``Tensor.fill_diagonal_`` is the
+    torch form. ``wrap`` continues the diagonal below a tall matrix's first square, every ``columns + 1`` elements,
+    as NumPy's ``fill_diagonal``."""
+    if input.ndim == 2:
+        rows, cols = input.shape
+        stop = input.size if wrap else builtins.min(rows, cols) * cols
+        pos = np.arange(0, stop, cols + 1)
+    else:
+        n = input.shape[0]
+        pos = np.arange(n) * np.cumprod((1,) + input.shape[:-1]).sum()  # one step along every dim
+    flat = input.reshape(-1)
+    return flat.at[pos].set(jnp.asarray(fill_value).astype(input.dtype)).reshape(input.shape)
+
+
+def _unravel_check(indices, shape):
+    if not isinstance(indices, Tensor) or indices.dtype.is_floating_point or indices.dtype.is_complex or \
+            indices.dtype is D.bool:
+        got = f"torch.{indices.dtype.name}" if isinstance(indices, Tensor) else type(indices).__name__
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {got}")
+
+
+@op(tensors=("indices",), jit=True, method=False, differentiable=False, check=_unravel_check)
+def unravel_index(indices, shape):
+    """The coordinates in ``shape`` of flat ``indices`` (taken modulo the number of elements, as torch's kernel)."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    flat = indices.astype(jnp.int64) % builtins.max(int(np.prod(shape)), 1)
+    out = []
+    for s in reversed(shape):
+        out.append(flat % s)
+        flat = flat // s
+    return tuple(reversed(out))
+
+
+@op(jit=True, differentiable=False)
+def nonzero_static(input, *, size, fill_value=-1):
+    """``nonzero`` with a fixed number of rows: the first ``size`` hits, then rows of ``fill_value``."""
+    if input.ndim == 0:
+        return jnp.full((size, 0), fill_value, jnp.int64)
+    idx = jnp.nonzero(input, size=size, fill_value=fill_value)
+    return jnp.stack(idx, axis=1).astype(jnp.int64)

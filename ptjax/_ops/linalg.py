@@ -4,6 +4,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .. import _dtype as D
+from .dispatch import function_out
 from .registry import BINARY, FLOAT, front, op
 
 
@@ -110,6 +111,28 @@ def outer(input, vec2):
     return jnp.outer(input, vec2)
 
 
+def _inner_check(input, other):
+    if input.ndim and other.ndim and input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+
+
+@op(tensors=("input", "other"), promote=BINARY, check=_inner_check)
+def inner(input, other):
+    """Sums of products over the last dims (a product with a 0-d operand)."""
+    return jnp.inner(input, other)
+
+
+@op(tensors=("input", "vec1", "vec2"), promote=BINARY, jit=True, inplace=True)
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """``beta * input + alpha * outer(vec1, vec2)`` (``beta == 0`` ignores ``input``, NaNs included, as torch)."""
+    prod = jnp.outer(vec1, vec2)
+    prod = prod if alpha == 1 else alpha * prod
+    if beta == 0:
+        return jnp.broadcast_to(prod, jnp.broadcast_shapes(input.shape, prod.shape))
+    return (input if beta == 1 else beta * input) + prod
+
+
 
 
 def _addmm_check(input, mat1, mat2, **kw):
@@ -168,7 +191,8 @@ def _tensordot(a, b, dims=2):
 
 
 @front(_tensordot)
-def tensordot(a, b, dims=2, out=None):
+@function_out
+def tensordot(a, b, dims=2):
     """Nested lists in ``dims`` become tuples, so they can be a static (hashable) argument."""
     from .._tensor import Tensor
     if isinstance(dims, Tensor):
@@ -178,24 +202,9 @@ def tensordot(a, b, dims=2, out=None):
     return _tensordot(a, b, dims)
 
 
-@op(tensors=("input", "other"), jit=True, promote=BINARY, method=True)
-def cross(input, other, dim=None):
-    return jnp.cross(input, other, axis=-1 if dim is None else dim)
-
-
 @op(tensors=("input", "other"), jit=True, promote=BINARY)
 def kron(input, other):
     return jnp.kron(input, other)
-
-
-@op(jit=True, promote=FLOAT, grad_name="LinalgDetBackward0")
-def det(input):
-    return jnp.linalg.det(input)
-
-
-@op(jit=True, promote=FLOAT, grad_name="LinalgInvExBackward0")
-def inverse(input):
-    return jnp.linalg.inv(input)
 
 
 def _trace_check(input):

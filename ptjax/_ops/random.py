@@ -5,7 +5,6 @@ generator (Mersenne Twister / Philox) JAX does not reproduce.
 """
 from __future__ import annotations
 
-import functools
 import secrets
 
 import jax
@@ -13,8 +12,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as D
+from .._device import cpu_jax_device, placed_jit
 from .._tensor import Tensor
-from .creation import _finish, _size
+from .creation import _finish, _placed, _size, _target
+from .dispatch import factory_out
 
 
 class Generator:
@@ -41,7 +42,8 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        return Tensor._make(jax.device_put(np.frombuffer(np.asarray(self._key).tobytes(), dtype=np.uint8)))
+        return Tensor._make(jax.device_put(np.frombuffer(np.asarray(self._key).tobytes(), dtype=np.uint8),
+                                           cpu_jax_device()))
 
     def set_state(self, state):
         self._key = jax.device_put(np.frombuffer(np.asarray(state._value).tobytes(), dtype=np.uint32))
@@ -87,12 +89,15 @@ def _key(generator):
     return (generator or default_generator).next_key()
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2))
+# the draws below are compiled per (shape, dtype, device), their output built on the device given first; keys are
+# uncommitted (they follow the data, see _device.py)
+
+@placed_jit(static_argnums=(1, 2))
 def _uniform(key, shape, dtype):
     return jax.random.uniform(key, shape, dtype=jnp.float64 if dtype == jnp.float64 else jnp.float32).astype(dtype)
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2))
+@placed_jit(static_argnums=(1, 2))
 def _normal(key, shape, dtype):
     return jax.random.normal(key, shape, dtype=jnp.float64 if dtype == jnp.float64 else jnp.float32).astype(dtype)
 
@@ -103,14 +108,14 @@ def _float_dtype(dtype):
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
-    dtype = _float_dtype(dtype)
-    return _finish(_uniform(_key(generator), _size(size), dtype.np), dtype, device, requires_grad)
+    dtype, jd = _float_dtype(dtype), _target(device)
+    return _finish(_uniform(jd, _key(generator), _size(size), dtype.np), dtype, jd, requires_grad)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
-    dtype = _float_dtype(dtype)
-    return _finish(_normal(_key(generator), _size(size), dtype.np), dtype, device, requires_grad)
+    dtype, jd = _float_dtype(dtype), _target(device)
+    return _finish(_normal(jd, _key(generator), _size(size), dtype.np), dtype, jd, requires_grad)
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
@@ -121,14 +126,14 @@ def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
-@functools.partial(jax.jit, static_argnums=(3, 4))
+@placed_jit(static_argnums=(3, 4))
 def _randint_jit(key, low, high, shape, dtype):
     return jax.random.randint(key, shape, low, high, dtype=jnp.int64).astype(dtype)
 
 
-def _randint(key, low, high, shape, dtype):
+def _randint(jd, key, low, high, shape, dtype):
     """Bounds are traced (one compile per shape/dtype, not per bound pair)."""
-    return _randint_jit(key, np.int64(low), np.int64(high), shape, dtype)
+    return _randint_jit(jd, key, np.int64(low), np.int64(high), shape, dtype)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -141,8 +146,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         raise TypeError("randint() missing 1 required positional arguments: \"size\"")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    dtype = D.to_dtype(dtype) if dtype is not None else D.int64
-    return _finish(_randint(_key(generator), int(low), int(high), _size(tuple(size)), dtype.np), dtype, device,
+    dtype, jd = D.to_dtype(dtype) if dtype is not None else D.int64, _target(device)
+    return _finish(_randint(jd, _key(generator), int(low), int(high), _size(tuple(size)), dtype.np), dtype, jd,
                    requires_grad)
 
 
@@ -151,15 +156,15 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
 
 
-@functools.partial(jax.jit, static_argnums=(1,))
+@placed_jit(static_argnums=(1,))
 def _perm(key, n):
     return jax.random.permutation(key, n).astype(jnp.int64)
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
-    dtype = D.to_dtype(dtype) if dtype is not None else D.int64
-    return _finish(_perm(_key(generator), int(n)).astype(dtype.np), dtype, device, requires_grad)
+    dtype, jd = D.to_dtype(dtype) if dtype is not None else D.int64, _target(device)
+    return _finish(_perm(jd, _key(generator), int(n)).astype(dtype.np), dtype, jd, requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -179,7 +184,7 @@ def _bernoulli(key, p):
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
-    probs = input._value if p is None else jnp.full(input.shape, p, input._value.dtype)
+    probs = input._value if p is None else jnp.full_like(input._value, p)
     return Tensor._make(_bernoulli(_key(generator), probs))
 
 
@@ -197,34 +202,79 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
 # ---- in-place random fills (Tensor methods; nn.init uses them) -------------------------------------------------
 
 def _fill(t, arr):
+    """Write the draws ``arr`` into ``t``, on ``t``'s device."""
     from .dispatch import assign
-    assign(t, Tensor._make(arr.astype(t._value.dtype)), check_cast=False)
+    assign(t, Tensor._make(_placed(arr.astype(t._value.dtype), _jd(t))), check_cast=False)
     return t
 
 
+def _draw_dtype(t):
+    return np.dtype(np.float64 if t.dtype is D.float64 else np.float32)
+
+
+def _jd(t):
+    """The JAX device of ``t``'s storage: in-place fills draw there."""
+    return _target(t.device)
+
+
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
-    u = _uniform(_key(generator), tuple(self.shape), np.dtype(np.float64 if self.dtype is D.float64 else np.float32))
-    return _fill(self, u * (b - a) + a)
+    return _fill(self, _uniform(_jd(self), _key(generator), tuple(self.shape), _draw_dtype(self)) * (b - a) + a)
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    z = _normal(_key(generator), tuple(self.shape), np.dtype(np.float64 if self.dtype is D.float64 else np.float32))
-    return _fill(self, z * std + mean)
+    return _fill(self, _normal(_jd(self), _key(generator), tuple(self.shape), _draw_dtype(self)) * std + mean)
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
-    return _fill(self, jax.random.bernoulli(_key(generator), p, tuple(self.shape)))
+    p = p._value if isinstance(p, Tensor) else p
+    return _fill(self, _uniform(_jd(self), _key(generator), tuple(self.shape), _draw_dtype(self)) < p)
 
 
 def random_(self, from_=0, to=None, *, generator=None):
     if to is None:
         from_, to = 0, (2 ** 24 if self.dtype.is_floating_point else 2 ** 31)
-    return _fill(self, _randint(_key(generator), int(from_), int(to), tuple(self.shape), np.dtype(np.int64)))
+    return _fill(self, _randint(_jd(self), _key(generator), int(from_), int(to), tuple(self.shape),
+                                np.dtype(np.int64)))
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
-    return _fill(self, jax.random.exponential(_key(generator), tuple(self.shape)) / lambd)
+    u = _uniform(_jd(self), _key(generator), tuple(self.shape), _draw_dtype(self))
+    return _fill(self, -jnp.log1p(-u) / lambd)
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
-    return _fill(self, jnp.exp(_normal(_key(generator), tuple(self.shape), np.dtype(np.float32)) * std + mean))
+    return _fill(self, jnp.exp(_normal(_jd(self), _key(generator), tuple(self.shape), _draw_dtype(self)) * std + mean))
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    return _fill(self, jax.random.cauchy(_key(generator), tuple(self.shape)) * sigma + median)
+
+
+def geometric_(self, p, *, generator=None):
+    """Draws of the number of Bernoulli(p) trials up to the first success (1, 2, …)."""
+    return _fill(self, jax.random.geometric(_key(generator), p, tuple(self.shape)))
+
+
+def poisson(input, generator=None):
+    """Poisson draws with rates ``input`` (in its dtype)."""
+    return Tensor._make(jax.random.poisson(_key(generator), input._value, input.shape).astype(input._value.dtype))
+
+
+def binomial(count, prob, generator=None):
+    """Binomial draws of ``count`` trials with success probability ``prob`` (floating tensors, as torch)."""
+    if not count.dtype.is_floating_point:
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: "
+                         f"{D.SCALAR_TYPE_NAME[count.dtype.name]}")
+    c, p = count._value, prob._value
+    shape = jnp.broadcast_shapes(c.shape, p.shape)
+    return Tensor._make(jax.random.binomial(_key(generator), c, p, shape).astype(c.dtype))
+
+
+def thread_safe_generator():
+    """None: ptjax's DataLoader workers are processes, each with its own global generator, never threads."""
+    return None
+
+
+# torch's ``out=`` for the factories that take it
+rand, randn, randint, randperm, normal, bernoulli, multinomial = map(
+    factory_out, (rand, randn, randint, randperm, normal, bernoulli, multinomial))

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import builtins
+import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
 from .pointwise import maximum, minimum
-from .registry import FLOAT, front, op
+from .registry import BINARY, FLOAT, front, op
 
 
 def _axes(dim, ndim):
@@ -49,6 +51,21 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     return jnp.prod(_int_acc(input, dtype), axis=_axes(dim, input.ndim), keepdims=keepdim)
 
 
+def exact_mean(x, axis=None, keepdims=False):
+    """``jnp.mean`` rounded as torch rounds it: the sum divided by the count.
+
+    XLA turns a division by a constant or a broadcast scalar into a multiplication by its reciprocal, which
+    rounds differently (float32: the mean of five ones among fifty is 0.099999994, torch says 0.1); the count,
+    shaped like the sum and passed through an optimization barrier, is neither, so the division stays a
+    division. Half types accumulate in float32.
+    """
+    axes = range(x.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+    count = int(np.prod([x.shape[a] for a in axes]))
+    acc = jnp.float32 if x.dtype in (jnp.float16, jnp.bfloat16) else x.dtype
+    total = jnp.sum(x, axis=axis, dtype=acc, keepdims=keepdims)
+    return (total / jax.lax.optimization_barrier(jnp.full(total.shape, count, acc))).astype(x.dtype)
+
+
 def _float_check(name):
     def check(input, *args, dtype=None, **kwargs):
         if dtype is None and not (input.dtype.is_floating_point or input.dtype.is_complex):
@@ -61,7 +78,7 @@ def _float_check(name):
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.astype(D.to_dtype(dtype).np)
-    return jnp.mean(input, axis=_axes(dim, input.ndim), keepdims=keepdim)
+    return exact_mean(input, axis=_axes(dim, input.ndim), keepdims=keepdim)
 
 
 @op(jit=True, check=_float_check("nanmean"))
@@ -408,3 +425,493 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return vals, idx.astype(jnp.int64)
 
 
+
+
+@op(jit=True, grad_name="SortBackward0")
+def msort(input):
+    """``sort(input, dim=0).values``."""
+    return jnp.sort(input, axis=0) if input.ndim else input
+
+
+@op(jit=True, out_fn=_named("mode"))
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along ``dim`` (the smallest among ties) and its last index, as torch's CPU kernel."""
+    if input.ndim == 0:
+        _axes(dim, 0)
+        return input, jnp.zeros((), jnp.int64)
+    ax = _axes(dim, input.ndim)[0]
+    x = jnp.moveaxis(input, ax, -1)
+    order = jnp.argsort(x, axis=-1, stable=True)
+    s = jnp.take_along_axis(x, order, axis=-1)
+    pos = jnp.arange(x.shape[-1])
+    starts = jnp.concatenate([jnp.ones(s.shape[:-1] + (1,), bool), s[..., 1:] != s[..., :-1]], axis=-1)
+    run = pos - jax.lax.cummax(jnp.where(starts, pos, 0), axis=s.ndim - 1)  # length of the run so far, minus 1
+    end = jnp.argmax(run == run.max(axis=-1, keepdims=True), axis=-1)  # the first run to reach the longest length
+    idx = jnp.take_along_axis(order, end[..., None], axis=-1)  # (stable sort: the value's last original index)
+    vals = jnp.take_along_axis(x, idx, axis=-1)
+    vals, idx = jnp.moveaxis(vals, -1, ax), jnp.moveaxis(idx, -1, ax)
+    if not keepdim:
+        vals, idx = jnp.squeeze(vals, ax), jnp.squeeze(idx, ax)
+    return vals, idx.astype(jnp.int64)
+
+
+@op(jit=True, out_fn=_named("nanmedian"))
+def nanmedian(input, dim=None, keepdim=False):
+    """``median`` of the values that are not NaN (NaN where all are)."""
+    x = input.reshape(-1) if dim is None else input
+    if x.ndim == 0:
+        _axes(dim, 0)
+        return input, jnp.zeros((), jnp.int64)
+    ax = -1 if dim is None else _axes(dim, input.ndim)[0]
+    order = jnp.argsort(x, axis=ax, stable=True)  # NaNs sort last
+    k = jnp.maximum(jnp.sum(~jnp.isnan(x), axis=ax, keepdims=True) - 1, 0) // 2
+    idx = jnp.take_along_axis(order, k, axis=ax)
+    vals = jnp.take_along_axis(x, idx, axis=ax)
+    if dim is None:
+        return vals.reshape(())
+    if not keepdim:
+        vals, idx = jnp.squeeze(vals, ax), jnp.squeeze(idx, ax)
+    return vals, idx.astype(jnp.int64)
+
+
+# ---- quantiles -------------------------------------------------------------------------------------------------
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile_check(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """torch's checks, in its words (``nanquantile`` reports as ``quantile()`` too)."""
+    if input.dtype not in (D.float32, D.float64):
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+    if input.numel() == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+        if q.dtype is not input.dtype:
+            raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, but "
+                           f"got {interpolation}")
+    qs = q.tolist() if isinstance(q, Tensor) else q
+    for v in qs if isinstance(qs, list) else [qs]:
+        if not 0 <= v <= 1:
+            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {v}")
+    if dim is not None:
+        _axes(dim, input.ndim)
+
+
+def _quantiles(fn, input, q, dim, keepdim, interpolation):
+    """``fn`` (``jnp.quantile`` or ``jnp.nanquantile``) with torch's "nearest": the rank rounded half to even."""
+    if interpolation != "nearest":
+        return fn(input, q, axis=dim, keepdims=keepdim, method=interpolation)
+    lower = fn(input, q, axis=dim, keepdims=keepdim, method="lower")
+    higher = fn(input, q, axis=dim, keepdims=keepdim, method="higher")
+    n = (jnp.sum(~jnp.isnan(input), axis=dim, keepdims=keepdim) if fn is jnp.nanquantile
+         else input.size if dim is None else input.shape[dim])
+    rank = jnp.asarray(q).reshape(jnp.shape(q) + (1,) * (lower.ndim - jnp.ndim(q))) * (n - 1)
+    return jnp.where(jnp.round(rank) > jnp.floor(rank), higher, lower)
+
+
+@op(tensors=("input", "q"), jit=True, check=_quantile_check)
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The ``q``-th quantiles along ``dim`` (of all elements when None): NaN where the input has one."""
+    return _quantiles(jnp.quantile, input, q, dim, keepdim, interpolation)
+
+
+@op(tensors=("input", "q"), jit=True, check=_quantile_check)
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """``quantile`` ignoring NaNs (NaN where a reduced slice has only NaNs)."""
+    return _quantiles(jnp.nanquantile, input, q, dim, keepdim, interpolation)
+
+
+# ---- histograms, counts, search ----------------------------------------------------------------------------------
+
+def _floating_input(name):
+    def check(input, *args, **kwargs):
+        if not input.dtype.is_floating_point:
+            raise NotImplementedError(f'"{name}" not implemented for \'{D.SCALAR_TYPE_NAME[input.dtype.name]}\'')
+    return check
+
+
+def _histc_check(input, bins=100, min=0, max=0):
+    _floating_input("histogram_cpu")(input)
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    if min > max:
+        raise RuntimeError("torch.histc: max must be larger than min")
+
+
+@op(jit=True, differentiable=False, check=_histc_check)
+def histc(input, bins=100, min=0, max=0):
+    """Counts in ``bins`` equal bins over [min, max] (the data's range when both are equal; widened by 1 on each side
+    if that is one point); values outside are ignored."""
+    x = input.reshape(-1)
+    lo, hi = jnp.asarray(min, x.dtype), jnp.asarray(max, x.dtype)
+    if min == max:
+        finite = jnp.isfinite(x)
+        lo = jnp.where(finite, x, jnp.inf).min().astype(x.dtype) if x.size else lo
+        hi = jnp.where(finite, x, -jnp.inf).max().astype(x.dtype) if x.size else hi
+        same = lo == hi
+        lo, hi = jnp.where(same, lo - 1, lo), jnp.where(same, hi + 1, hi)
+    return _linear_bin_counts(x, lo, hi, bins, jnp.ones_like(x))
+
+
+def _linear_bin_counts(x, lo, hi, bins, weight):
+    """Sums of ``weight`` per bin of ``bins`` equal bins over [lo, hi] (the last bin closed), skipping the rest."""
+    pos = jnp.floor((x - lo) / (hi - lo) * bins).astype(jnp.int64)
+    pos = jnp.where(x == hi, bins - 1, pos)
+    inside = (x >= lo) & (x <= hi)
+    return jnp.zeros(bins, weight.dtype).at[jnp.where(inside, pos, 0)].add(jnp.where(inside, weight, 0))
+
+
+class _Histogram(tuple):
+    """torch.return_types.histogram / histogramdd: ``.hist`` and ``.bin_edges``."""
+
+    _name = "histogram"
+
+    def __new__(cls, hist, bin_edges):
+        return super().__new__(cls, (hist, bin_edges))
+
+    hist = property(lambda self: self[0])
+    bin_edges = property(lambda self: self[1])
+
+    def __repr__(self):
+        return f"torch.return_types.{self._name}(\nhist={self[0]!r},\nbin_edges={self[1]!r})"
+
+
+class _HistogramDD(_Histogram):
+    _name = "histogramdd"
+
+
+def _histogramdd_check(input, weight, bins, range, density, *edges):
+    _floating_input("histogramdd")(input)
+    for d, b in enumerate(bins):
+        if isinstance(b, int) and b <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {b} for dimension {d}")
+
+
+@op(tensors=("input", "weight", "edges"), jit=True, differentiable=False, method=False, function=False,
+    check=_histogramdd_check)
+def _histogramdd(input, weight, bins, range, density, *edges):
+    """Counts of the rows of ``input`` (N, D) in a D-dimensional grid of bins: per dimension ``bins[d]`` equal bins
+    over ``range`` (the data's range when None, widened by 0.5 each side if one point), or the given ``edges``
+    (bins[d] is None)."""
+    n, nd = input.shape
+    w = weight.reshape(-1).astype(input.dtype) if weight is not None else jnp.ones(n, input.dtype)
+    flat, inside, out_edges, sizes = jnp.zeros(n, jnp.int64), jnp.ones(n, bool), [], []
+    edge_it = iter(edges)
+    for d in builtins.range(nd):
+        x = input[:, d]
+        if bins[d] is None:  # explicit edges: the bin is found by search
+            e = next(edge_it).astype(input.dtype)
+            k = e.shape[0] - 1
+            pos = jnp.searchsorted(e, x, side="right") - 1
+            pos = jnp.where(x == e[-1], k - 1, pos)
+            ok = (x >= e[0]) & (x <= e[-1])
+        else:
+            k = bins[d]
+            if range is not None:
+                lo, hi = jnp.asarray(range[2 * d], input.dtype), jnp.asarray(range[2 * d + 1], input.dtype)
+            else:
+                lo, hi = (x.min(), x.max()) if n else (jnp.zeros((), input.dtype), jnp.zeros((), input.dtype))
+                same = lo == hi
+                lo, hi = jnp.where(same, lo - 0.5, lo), jnp.where(same, hi + 0.5, hi)
+            e = jnp.linspace(lo, hi, k + 1).astype(input.dtype)
+            pos = jnp.floor((x - lo) / (hi - lo) * k).astype(jnp.int64)
+            pos = jnp.where(x == hi, k - 1, pos)
+            ok = (x >= lo) & (x <= hi)
+        flat, inside = flat * k + jnp.clip(pos, 0, k - 1), inside & ok
+        out_edges.append(e)
+        sizes.append(k)
+    total = int(np.prod(sizes))
+    hist = jnp.zeros(total, input.dtype).at[flat].add(jnp.where(inside, w, 0)).reshape(sizes)
+    if density:
+        volume = functools.reduce(jnp.multiply, jnp.meshgrid(*[jnp.diff(e) for e in out_edges], indexing="ij"))
+        hist = hist / (hist.sum() * volume)
+    return (hist, *out_edges)
+
+
+def _bins_args(bins, nd):
+    """``bins`` (an int, ints, or edge tensors) as (static counts with None for edges, the edge tensors)."""
+    if isinstance(bins, Tensor):
+        bins = [bins] if nd == 1 else list(bins.unbind(0)) if bins.ndim > 1 else [int(v) for v in bins.tolist()]
+    elif isinstance(bins, int):
+        bins = [bins] * nd
+    counts = tuple(None if isinstance(b, Tensor) else int(b) for b in bins)
+    return counts, [b for b in bins if isinstance(b, Tensor)]
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density=False):
+    """A D-dimensional histogram of the rows of ``input`` (…, D): (hist, tuple of bin edges per dimension)."""
+    nd = input.shape[-1]
+    counts, edges = _bins_args(bins, nd)
+    rng = tuple(float(v) for v in range) if range is not None else None
+    hist, *edge_out = _histogramdd(input.reshape(-1, nd), weight, counts, rng, density, *edges)
+    return _HistogramDD(hist, tuple(edge_out))
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    """A histogram of all elements: (hist, bin_edges); ``bins`` is a count or the edges."""
+    if isinstance(bins, Tensor) and bins.ndim == 1 and bins.numel():
+        counts, edges = (None,), [bins]
+    else:
+        counts, edges = (int(bins),), []
+    rng = tuple(float(v) for v in range) if range is not None else None
+    hist, edge_out = _histogramdd(input.reshape(-1, 1), weight, counts, rng, density, *edges)
+    return _Histogram(hist, edge_out)
+
+
+def _bincount_check(input, weights=None, minlength=0, length=0):
+    if input.ndim != 1 or input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is D.bool:
+        if input.dtype.is_floating_point:
+            raise NotImplementedError(f'"bincount_cpu" not implemented for \'{D.SCALAR_TYPE_NAME[input.dtype.name]}\'')
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is not None and weights.shape != input.shape:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+
+
+@op("bincount", tensors=("input", "weights"), keep=("weights",), jit=True, differentiable=False,
+    check=_bincount_check)
+def _bincount(input, weights=None, minlength=0, length=0):
+    if weights is None:
+        return jnp.zeros(length, jnp.int64).at[input].add(1)
+    w = weights if jnp.issubdtype(weights.dtype, jnp.floating) else weights.astype(jnp.float64)
+    return jnp.zeros(length, w.dtype).at[input].add(w)
+
+
+@front(_bincount)
+def bincount(input, weights=None, minlength=0):
+    """Occurrences of each value of a 1-D non-negative integer tensor (summed ``weights`` if given; integer weights
+    are summed in double, as torch). The length depends on the values, so they are read first."""
+    _bincount_check(input, weights, minlength)
+    a = input._value
+    top = int(a.max()) + 1 if a.size else 0
+    if a.size and int(a.min()) < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    return _bincount(input, weights, minlength, builtins.max(top, minlength))
+
+
+def _searchsorted_check(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    if side is not None and side not in ("left", "right"):
+        raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+    if side is not None and (side == "right") != right and right:
+        raise RuntimeError(f"torch.searchsorted(): side and right can't be set to opposites, got side of {side} while "
+                           f"right was {right}")
+    s = sorted_sequence.shape
+    v = input.shape if isinstance(input, Tensor) else ()
+    if len(s) > 1 and (len(v) != len(s) or tuple(v[:-1]) != tuple(s[:-1])):
+        raise RuntimeError(f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions "
+                           f"of boundaries tensor and input value tensor must match, but we got boundaries tensor "
+                           f"{list(s)} and input value tensor {list(v)}")
+    if sorter is not None and tuple(sorter.shape) != tuple(s):
+        raise RuntimeError("torch.searchsorted(): boundary and sorter must have the same size, but got boundary "
+                           f"tensor {list(s)}and got sorter tensor {list(sorter.shape)}")
+
+
+@op(tensors=("sorted_sequence", "input", "sorter"), promote=BINARY, keep=("sorter",), differentiable=False,
+    method=False, jit=True, check=_searchsorted_check)
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """Where ``input`` would be inserted into the innermost dim of ``sorted_sequence`` to keep it sorted."""
+    how = "right" if right or side == "right" else "left"
+    seq = sorted_sequence if sorter is None else jnp.take_along_axis(sorted_sequence, sorter, axis=-1)
+    if seq.ndim <= 1:
+        out = jnp.searchsorted(seq, input, side=how)
+    else:
+        flat_s, flat_v = seq.reshape(-1, seq.shape[-1]), input.reshape(-1, input.shape[-1])
+        out = jax.vmap(lambda a, v: jnp.searchsorted(a, v, side=how))(flat_s, flat_v).reshape(input.shape)
+    return out.astype(jnp.int32 if out_int32 else jnp.int64)
+
+
+def _bucketize_check(input, boundaries, *, out_int32=False, right=False):
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+
+
+@op(tensors=("input", "boundaries"), promote=BINARY, differentiable=False, jit=True, method=False,
+    check=_bucketize_check)
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The bucket of each value: ``boundaries[i-1] < x <= boundaries[i]`` (``<=``/``<`` with ``right``)."""
+    return jnp.searchsorted(boundaries, input, side="right" if right else "left").astype(
+        jnp.int32 if out_int32 else jnp.int64)
+
+
+# ---- differences, integrals, statistics ----------------------------------------------------------------------------
+
+def _diff_check(input, n=1, dim=-1, prepend=None, append=None):
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    _axes(dim, input.ndim)
+
+
+@op(tensors=("input", "prepend", "append"), promote=BINARY, jit=True, check=_diff_check)
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim`` (``!=`` for bool, as torch)."""
+    ax = _axes(dim, input.ndim)[0]
+    parts = [p for p in (prepend, input, append) if p is not None]
+    x = jnp.concatenate(parts, axis=ax) if len(parts) > 1 else input
+    for _ in builtins.range(n):
+        a, b = (x[(slice(None),) * ax + (s,)] for s in (slice(1, None), slice(None, -1)))
+        x = a != b if x.dtype == jnp.bool_ else a - b
+    return x
+
+
+def _to_float(x):
+    return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(D.get_default_dtype().np)
+
+
+def _integral_parts(y, x, dx, dim):
+    """(y, the step along dim broadcastable to y's intervals), for the trapezoid rules."""
+    ax = _axes(dim, y.ndim)[0]
+    y = _to_float(y) if x is None else y
+    if x is None:
+        return y, ax, 1.0 if dx is None else dx
+    step = jnp.diff(x, axis=ax if x.ndim == y.ndim else -1)
+    if x.ndim == 1 and y.ndim > 1:
+        step = step.reshape([-1 if k == ax else 1 for k in builtins.range(y.ndim)])
+    return y, ax, step
+
+
+def _trapezoid_check(y, x=None, *, dx=None, dim=-1):
+    if x is not None and dx is not None:
+        raise RuntimeError("trapezoid: cannot specify both x and dx")
+
+
+@op(tensors=("y", "x"), promote=BINARY, jit=True, method=False, aliases=("trapz",), check=_trapezoid_check)
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoid rule along ``dim``, with sample points ``x`` or a constant spacing ``dx`` (1 by default)."""
+    y, ax, step = _integral_parts(y, x, dx, dim)
+    if y.shape[ax] == 0:
+        return jnp.sum(y, axis=ax)
+    mid = (jax.lax.slice_in_dim(y, 1, None, axis=ax) + jax.lax.slice_in_dim(y, 0, -1, axis=ax)) * step
+    return jnp.sum(mid, axis=ax) / 2
+
+
+@op(tensors=("y", "x"), promote=BINARY, jit=True, method=False, check=_trapezoid_check)
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoid-rule integral along ``dim`` (one element shorter than ``y`` there)."""
+    y, ax, step = _integral_parts(y, x, dx, dim)
+    mid = (jax.lax.slice_in_dim(y, 1, None, axis=ax) + jax.lax.slice_in_dim(y, 0, -1, axis=ax)) * step
+    return jnp.cumsum(mid / 2, axis=ax)
+
+
+def _gradient_check(input, spacing=1, dim=None, edge_order=1):
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    for d in _axes(dim, input.ndim) if dim is not None else builtins.range(input.ndim):
+        if input.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
+
+
+@op("gradient", jit=True, method=False, check=_gradient_check)
+def _gradient(input, spacing=1, dim=None, edge_order=1):
+    """One derivative estimate per dim in ``dim``; ``spacing`` has one entry per dim: a float step, or the
+    coordinates (a tuple of floats). A kernel returns a tuple of two or more outputs, so one dim gives an array."""
+    f = _to_float(input)
+    out = tuple(_gradient_along(f, d, h, edge_order) for d, h in zip(dim, spacing))
+    return out if len(out) > 1 else out[0]  # (one output: an array; the front makes it a 1-tuple)
+
+
+def _gradient_along(f, d, h, edge_order):
+    """Central differences inside, one-sided ones (of order ``edge_order``) at the ends, as NumPy's gradient."""
+    def sl(a, b):
+        return jax.lax.slice_in_dim(f, a, b, axis=d)
+    n = f.shape[d]
+    if isinstance(h, tuple):  # coordinates: the second-order formulas for uneven steps
+        dx = np.diff(np.asarray(h, np.float64))
+        shape = [-1 if k == d else 1 for k in builtins.range(f.ndim)]
+        dx1, dx2 = (jnp.asarray(v, f.dtype).reshape(shape) for v in (dx[:-1], dx[1:]))
+        a, b, c = -dx2 / (dx1 * (dx1 + dx2)), (dx2 - dx1) / (dx1 * dx2), dx1 / (dx2 * (dx1 + dx2))
+        inner = a * sl(0, n - 2) + b * sl(1, n - 1) + c * sl(2, n)
+        h0, h1, hm2, hm1 = (float(v) for v in (dx[0], dx[1] if n > 2 else dx[0], dx[-2] if n > 2 else dx[-1], dx[-1]))
+    else:
+        inner = (sl(2, n) - sl(0, n - 2)) / (2.0 * h)
+        h0 = h1 = hm2 = hm1 = float(h)
+    if edge_order == 1:
+        first = (sl(1, 2) - sl(0, 1)) / h0
+        last = (sl(n - 1, n) - sl(n - 2, n - 1)) / hm1
+    else:
+        first = (-(2 * h0 + h1) / (h0 * (h0 + h1)) * sl(0, 1) + (h0 + h1) / (h0 * h1) * sl(1, 2)
+                 - h0 / (h1 * (h0 + h1)) * sl(2, 3))
+        last = (hm1 / (hm2 * (hm2 + hm1)) * sl(n - 3, n - 2) - (hm1 + hm2) / (hm2 * hm1) * sl(n - 2, n - 1)
+                + (2 * hm1 + hm2) / (hm1 * (hm2 + hm1)) * sl(n - 1, n))
+    return jnp.concatenate([first, inner, last], axis=d).astype(f.dtype)
+
+
+@front(_gradient)
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """Estimates of the derivative of ``input`` along each of ``dim`` (all dims by default). ``spacing``: a number
+    (the step for all dims), a list of numbers (one step per dim), or a list of 1-D coordinate tensors. Coordinates
+    become kernel constants (their gradient is not tracked)."""
+    dims = tuple(builtins.range(input.ndim)) if dim is None else _axes(dim, input.ndim)
+    if not isinstance(spacing, (list, tuple)):
+        spacing = [spacing] * len(dims)
+    elif len(spacing) == 1 and len(dims) > 1:
+        spacing = list(spacing) * len(dims)
+    if len(spacing) != len(dims):
+        raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or it's spacing and dim "
+                           f"arguments to have the same length, but got a spacing argument of length {len(spacing)} "
+                           f"and a dim argument of length {len(dims)}.")
+    steps = tuple(tuple(float(v) for v in s.tolist()) if isinstance(s, Tensor) and s.ndim else float(s)
+                  for s in spacing)
+    out = _gradient(input, steps, dims, edge_order)
+    return out if isinstance(out, tuple) else (out,)
+
+
+def _cov_check(input, *, correction=1, fweights=None, aweights=None):
+    if input.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.ndim} dimensions")
+
+
+@op(tensors=("input", "fweights", "aweights"), keep=("fweights", "aweights"), jit=True, check=_cov_check)
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the rows of ``input`` (variables) over its columns (observations)."""
+    x = _to_float(input)
+    return jnp.cov(x, ddof=correction, fweights=fweights, aweights=aweights).astype(x.dtype)
+
+
+@op(jit=True, check=lambda input: _cov_check(input))
+def corrcoef(input):
+    """Pearson correlation coefficients of the rows of ``input`` (clipped to [-1, 1], as torch)."""
+    x = _to_float(input)
+    c = jnp.corrcoef(x).astype(x.dtype)
+    return c if jnp.iscomplexobj(c) else jnp.clip(c, -1, 1)
+
+
+def _dist_check(input, other, p=2):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    for t in (input, other):
+        if not (t.dtype.is_floating_point or t.dtype.is_complex):
+            raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
+                               f"{D.SCALAR_TYPE_NAME[t.dtype.name]} instead.")
+
+
+@op(tensors=("input", "other"), promote=BINARY, jit=True, check=_dist_check)
+def dist(input, other, p=2):
+    """The ``p``-norm of ``input - other``."""
+    return norm.op.fn(input - other, p if p != 2 else "fro")
+
+
+def _renorm_check(input, p, dim, maxnorm):
+    _norm_check(input)
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    _axes(dim, input.ndim)
+
+
+@op(jit=True, inplace=True, check=_renorm_check)
+def renorm(input, p, dim, maxnorm):
+    """Each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled down to that norm (1e-7 slack, as
+    torch)."""
+    ax = _axes(dim, input.ndim)[0]
+    others = tuple(k for k in builtins.range(input.ndim) if k != ax)
+    n = norm.op.fn(input, p, others, True)
+    return input * jnp.where(n > maxnorm, maxnorm / (n + 1e-7), 1.0).astype(input.dtype)

@@ -21,6 +21,7 @@ import jax
 import numpy as np
 
 from .. import _dtype as D
+from .. import _precision
 from .._stats import STATS
 from ..autograd.graph import PureKernel
 
@@ -136,7 +137,7 @@ class Op:
 
     # -- kernels ------------------------------------------------------------------------------------------------
     def kernel(self, static, struct, cast):
-        key = (static, struct, cast)
+        key = (static, struct, cast, _precision.KEY[0])  # a kernel per precision setting (see _precision.py)
         k = self._kernels.get(key)
         if k is None:
             k = self._kernels[key] = Kernel(self, (self.name,) + key, self._make_fn(static, struct, cast), self.jit)
@@ -255,6 +256,8 @@ def register(o):
     prepare(o)
     o.functions = {n: public_function(o, n) for n in (o.name, *o.aliases)}
     for n in o.functions:
+        if n in TABLE:
+            raise RuntimeError(f"op-table name {n!r} is taken by {TABLE[n].fn.__module__}.{TABLE[n].fn.__name__}")
         TABLE[n] = o
     if late_install is not None:
         late_install(o)

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import builtins
+import itertools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _dtype as D
 from .. import _strides
 from .registry import BINARY, front, op
 from .reduction import _axes
@@ -173,7 +175,7 @@ def select(input, dim, index):
     return jnp.take(input, index % n, axis=d)
 
 
-@op(view=True, grad_name="SplitBackward0")
+@op(view=True, grad_name="SplitBackward0", aliases=("unsafe_split",))
 def split(input, split_size_or_sections, dim=0):
     d = _axes(dim, input.ndim)[0]
     n = input.shape[d]
@@ -192,7 +194,7 @@ def split(input, split_size_or_sections, dim=0):
     return tuple(out)
 
 
-@op(view=True, grad_name="SplitBackward0")
+@op(view=True, grad_name="SplitBackward0", aliases=("unsafe_chunk",))
 def chunk(input, chunks, dim=0):
     d = _axes(dim, input.ndim)[0]
     size = -(-input.shape[d] // chunks) if input.shape[d] else 0
@@ -300,7 +302,9 @@ def cat(tensors, dim=0):
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     d = _axes(dim, nd)[0]
     for i, t in enumerate(ts):
-        if t.ndim != nd or any(a != b for j, (a, b) in enumerate(zip(t.shape, ts[0].shape)) if j != d):
+        if t.ndim != nd:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and {t.ndim}")
+        if any(a != b for j, (a, b) in enumerate(zip(t.shape, ts[0].shape)) if j != d):
             raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                f"{ts[0].shape[1 - d if nd > 1 else 0]} but got size {t.shape[1 - d if nd > 1 else 0]} "
                                f"for tensor number {i} in the list.")
@@ -325,7 +329,7 @@ def hstack(tensors):
     return jnp.hstack(tensors)
 
 
-@op(tensors=("tensors",), promote=BINARY, jit=True, grad_name="CatBackward0")
+@op(tensors=("tensors",), promote=BINARY, jit=True, grad_name="CatBackward0", aliases=("row_stack",))
 def vstack(tensors):
     return jnp.vstack(tensors)
 
@@ -413,6 +417,246 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     i = jnp.arange(input.shape[-1])
     r, c = (i, i + offset) if offset >= 0 else (i - offset, i)
     return out.at[..., r, c].set(input)
+
+
+@op(view=True, grad_name="SplitWithSizesBackward0", aliases=("unsafe_split_with_sizes",))
+def split_with_sizes(input, split_sizes, dim=0):
+    return split.op.fn(input, tuple(split_sizes), dim)
+
+
+def _split_check(name, min_dims, dim_of):
+    def check(input, indices_or_sections):
+        if input.ndim < min_dims:
+            raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a tensor "
+                               f"with {input.ndim} dimensions!")
+        d = dim_of(input.ndim)
+        if isinstance(indices_or_sections, int) and (indices_or_sections == 0 or
+                                                     input.shape[d] % indices_or_sections):
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {d}, but the size of the dimension "
+                               f"{input.shape[d]} is not divisible by the split_size {indices_or_sections}!")
+    return check
+
+
+def _directional_split(name, min_dims, dim_of):
+    """``hsplit``/``vsplit``/``dsplit``: ``tensor_split`` along a fixed dim, whose sections must be equal."""
+    def fn(input, indices_or_sections):
+        return tensor_split.op.fn(input, indices_or_sections, dim_of(input.ndim))
+    fn.__name__ = name
+    fn.__doc__ = f"``tensor_split`` along dim {dim_of(3)} (into equal sections when given a count)."
+    return op(name, view=True, grad_name="SplitBackward0", check=_split_check(name, min_dims, dim_of))(fn)
+
+
+hsplit = _directional_split("hsplit", 1, lambda nd: 1 if nd > 1 else 0)
+vsplit = _directional_split("vsplit", 2, lambda nd: 0)
+dsplit = _directional_split("dsplit", 3, lambda nd: 2)
+
+
+@op(grad_name="NarrowCopyBackward0")
+def narrow_copy(input, dim, start, length):
+    return narrow.op.fn(input, dim, start, length)
+
+
+@op(view="reshape", grad_name="ViewBackward0")
+def ravel(input):
+    return input.reshape(-1)
+
+
+def _atleast(n):
+    """``atleast_<n>d``: one tensor → a view with at least ``n`` dims; several (or a list) → a tuple of them."""
+    expand = {1: jnp.atleast_1d, 2: jnp.atleast_2d, 3: jnp.atleast_3d}[n]
+    entry = op(f"atleast_{n}d", view="reshape", grad_name="ViewBackward0", method=False)(
+        lambda input: expand(input))
+
+    @front(entry)
+    def atleast(*tensors):
+        if len(tensors) == 1 and not isinstance(tensors[0], (list, tuple)):
+            return entry(tensors[0])
+        seq = tensors[0] if len(tensors) == 1 else tensors
+        return tuple(entry(t) for t in seq)
+    atleast.__name__ = f"atleast_{n}d"
+    atleast.__doc__ = f"Tensors viewed with at least {n} dimensions (leading/trailing size-1 dims as NumPy)."
+    return atleast
+
+
+atleast_1d, atleast_2d, atleast_3d = _atleast(1), _atleast(2), _atleast(3)
+
+
+def broadcast_tensors(*tensors):
+    """Views of ``tensors`` expanded to their common broadcast shape."""
+    from .pointwise import broadcast_error
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shapes = [tuple(t.shape) for t in tensors]
+    err = broadcast_error(shapes) if shapes else None
+    if err is not None:
+        raise err
+    shape = tuple(np.broadcast_shapes(*shapes)) if shapes else ()
+    return tuple(expand(t, shape) for t in tensors)
+
+
+@op(tensors=("tensors",), promote=BINARY, jit=True, grad_name="CatBackward0")
+def column_stack(tensors):
+    """1-D (and 0-d) tensors as columns, others as they are, concatenated along dim 1."""
+    return jnp.concatenate([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], axis=1)
+
+
+@op(tensors=("tensors",), promote=BINARY, jit=True, grad_name="CatBackward0")
+def dstack(tensors):
+    return jnp.dstack(tensors)
+
+
+def _block_diag_check(*tensors):
+    for k, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {k} has "
+                               f"{t.ndim} dimensions")
+
+
+@op(tensors=("tensors",), promote=BINARY, jit=True, method=False, check=_block_diag_check)
+def block_diag(*tensors):
+    """The tensors (0-d as 1x1, 1-D as one row) as the diagonal blocks of a matrix."""
+    mats = [t.reshape(1, -1) if t.ndim < 2 else t for t in tensors]
+    if not mats:
+        return jnp.zeros((1, 0), D.get_default_dtype().np)
+    rows, cols = builtins.sum(m.shape[0] for m in mats), builtins.sum(m.shape[1] for m in mats)
+    out = jnp.zeros((rows, cols), mats[0].dtype)
+    r = c = 0
+    for m in mats:
+        out = out.at[r:r + m.shape[0], c:c + m.shape[1]].set(m)
+        r, c = r + m.shape[0], c + m.shape[1]
+    return out
+
+
+def _vectors_check(*tensors):
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if builtins.any(t.dtype is not tensors[0].dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+
+
+@op(tensors=("tensors",), jit=True, method=False, check=_vectors_check)
+def cartesian_prod(*tensors):
+    """Every combination of one element from each 1-D tensor, as rows (one tensor: itself)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = jnp.meshgrid(*tensors, indexing="ij")
+    return jnp.stack([g.reshape(-1) for g in grids], axis=1)
+
+
+@op(jit=True, method=False, check=lambda input, r=2, with_replacement=False: _vectors_check(input))
+def combinations(input, r=2, with_replacement=False):
+    """The ``r``-element combinations of a 1-D tensor's elements, as rows (``itertools.combinations`` order)."""
+    if r == 0:
+        return jnp.zeros((0,), input.dtype)
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    return input[np.array(list(pick(builtins.range(input.shape[0]), r)), np.int64).reshape(-1, r)]
+
+
+@op(jit=True)
+def diagflat(input, offset=0):
+    return jnp.diagflat(input, offset)
+
+
+def _flip_check(min_dims):
+    def check(input):
+        if input.ndim < min_dims:
+            raise RuntimeError(f"Input must be >= {min_dims}-d.")
+    return check
+
+
+@op(jit=True, check=_flip_check(2), grad_name="FlipBackward0")
+def fliplr(input):
+    return jnp.flip(input, 1)
+
+
+@op(jit=True, check=_flip_check(1), grad_name="FlipBackward0")
+def flipud(input):
+    return jnp.flip(input, 0)
+
+
+def _rot90_check(input, k=1, dims=(0, 1)):
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    a, b = _axes(tuple(dims), input.ndim)
+    if a == b:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
+
+
+@op(jit=True, check=_rot90_check)
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by ``k`` quarter turns in the plane of ``dims``, from the first towards the second."""
+    return jnp.rot90(input, k, _axes(tuple(dims), input.ndim))
+
+
+@op(view=True, grad_name="TransposeBackward0")
+def adjoint(input):
+    """The conjugate transpose of the last two dims."""
+    if input.ndim < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got "
+                           f"{input.ndim}-D tensor.")
+    return jnp.conj(jnp.swapaxes(input, -1, -2)) if jnp.iscomplexobj(input) else jnp.swapaxes(input, -1, -2)
+
+
+# ---- scatter the src into a view of a copy of input (the functional forms of writes through views) --------------
+
+def _src_size_check(slice_shape, src):
+    if tuple(src.shape) != tuple(slice_shape):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+                           f"slice size = {list(slice_shape)}")
+
+
+def _scatter_check(view_fn):
+    def check(input, src, *args, **kwargs):
+        _src_size_check(jax.eval_shape(lambda x: view_fn(x, *args, **kwargs), input._value).shape, src)
+    return check
+
+
+def _slice_view(input, dim=0, start=None, end=None, step=1):
+    return jax.lax.slice_in_dim(input, *slice(start, end, step).indices(input.shape[_axes(dim, input.ndim)[0]]),
+                                axis=_axes(dim, input.ndim)[0])
+
+
+def _write_view(input, src, view_fn, *args):
+    """A copy of ``input`` with the elements of ``view_fn(input, *args)`` replaced by ``src`` (their positions found
+    by running ``view_fn`` on an array of positions)."""
+    pos = view_fn(jnp.arange(input.size).reshape(input.shape), *args)
+    return input.reshape(-1).at[pos.reshape(-1)].set(src.reshape(-1).astype(input.dtype)).reshape(input.shape)
+
+
+def _diagonal_view(input, offset=0, dim1=0, dim2=1):
+    return jnp.diagonal(input, offset, dim1, dim2)
+
+
+def _as_strided_view_of(input, size, stride, storage_offset=None):
+    idx = _strides.flat_indices(tuple(size), tuple(stride), storage_offset or 0)
+    return input.reshape(-1)[idx].reshape(size)
+
+
+@op(tensors=("input", "src"), jit=True, check=_scatter_check(_diagonal_view))
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """``input`` with its ``diagonal(offset, dim1, dim2)`` replaced by ``src``."""
+    return _write_view(input, src, _diagonal_view, offset, dim1, dim2)
+
+
+@op(tensors=("input", "src"), jit=True, check=_scatter_check(lambda x, dim, index: select.op.fn(x, dim, index)))
+def select_scatter(input, src, dim, index):
+    """``input`` with ``select(dim, index)`` replaced by ``src``."""
+    return _write_view(input, src, select.op.fn, dim, index)
+
+
+@op(tensors=("input", "src"), jit=True, check=_scatter_check(_slice_view))
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """``input`` with the slice ``start:end:step`` of ``dim`` replaced by ``src``."""
+    return _write_view(input, src, _slice_view, dim, start, end, step)
+
+
+@op(tensors=("input", "src"), jit=True, check=_scatter_check(_as_strided_view_of))
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """``input`` with the elements of ``as_strided(size, stride, storage_offset)`` replaced by ``src``."""
+    return _write_view(input, src, _as_strided_view_of, tuple(size), tuple(stride), storage_offset)
 
 
 # ---- in-place metadata changes (``squeeze_``, ``unsqueeze_``) -----------------------------------------------------

@@ -20,19 +20,19 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy import special as jsp
 
+from .. import _dtype as D
 from .._tensor import Tensor
 from .pointwise import digamma
 from .registry import FLOAT, op
-
-_HALF_NAMES = {"float16": "Half", "bfloat16": "BFloat16"}
 
 
 def _no_half(kernel_name, *params):
     """A ``check``: torch's CPU kernel ``kernel_name`` has no float16 / bfloat16 version."""
     def check(*args, **kwargs):
         for a in list(args) + list(kwargs.values()):
-            if isinstance(a, Tensor) and a.dtype.name in _HALF_NAMES:
-                raise NotImplementedError(f'"{kernel_name}_cpu" not implemented for \'{_HALF_NAMES[a.dtype.name]}\'')
+            if isinstance(a, Tensor) and a.dtype.name in ("float16", "bfloat16"):
+                name = D.SCALAR_TYPE_NAME[a.dtype.name]
+                raise NotImplementedError(f'"{kernel_name}_cpu" not implemented for \'{name}\'')
     return check
 
 
@@ -82,15 +82,15 @@ def mvlgamma(input, p):
 
 
 def _incomplete_gamma_check(name):
-    """torch's igamma / igammac take two tensors (no Python numbers) of a floating dtype."""
+    """torch's igamma / igammac take two tensors (no Python numbers) whose promoted dtype is floating."""
     def check(input, other):
         for i, (param, t) in enumerate((("input", input), ("other", other))):
             if not isinstance(t, Tensor):
                 raise TypeError(f"{name}(): argument '{param}' (position {i + 1}) must be Tensor, not "
                                 f"{type(t).__name__}")
-            if not t.is_floating_point():
-                from .linalg import _SCALAR_NAME
-                raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_SCALAR_NAME[t.dtype.name]}\'')
+        common = D.promote_types(input.dtype, other.dtype)
+        if not common.is_floating_point:
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{D.SCALAR_TYPE_NAME[common.name]}\'')
     return check
 
 

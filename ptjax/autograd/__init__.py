@@ -1,10 +1,12 @@
 """torch.autograd: ``backward``, ``grad``, ``Function`` and the grad modes."""
 from __future__ import annotations
 
+from .._device import several_in_use
 from .function import Function, FunctionCtx
 from .graph import Node, edge
-from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
-                        set_grad_enabled)
+from .grad_mode import (enable_grad, enforce_grad_layout_policy, inference_mode, is_grad_enabled,
+                        is_inference_mode_enabled, no_grad, set_grad_enabled, set_multithreading_enabled)
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from . import graph, grad_mode, function
 from .engine import reached_leaves, run_backward, topo_order
 
@@ -86,6 +88,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 g = r
         if g._data.dtype != t._data.dtype:
             g = g.to(t.dtype)
+        if several_in_use() and g.device != t.device:  # a 0-dim CPU leaf used with CUDA tensors: its grad on the CPU
+            g = g.to(t.device)
         if t._grad is None:
             t._grad = g if create_graph else Tensor._make(g._value)
         else:
@@ -128,5 +132,20 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(out)
 
 
-__all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled",
-           "inference_mode", "is_grad_enabled"]
+from . import variable  # noqa: E402
+from .variable import Variable  # noqa: E402
+from .gradcheck import gradcheck, gradgradcheck  # noqa: E402  (the functions shadow the module, as in torch)
+
+_LAZY_MODULES = ("functional", "forward_ad", "profiler")   # they need Tensor, which imports this package
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Variable", "Function", "backward", "grad_mode", "detect_anomaly", "enable_grad", "grad", "gradcheck",
+           "gradgradcheck", "inference_mode", "no_grad", "set_detect_anomaly", "set_grad_enabled",
+           "set_multithreading_enabled", "enforce_grad_layout_policy", "variable", "FunctionCtx", "is_grad_enabled"]

@@ -129,8 +129,7 @@ def _array_node_vjp(node, cts):
     if not node.kernel.pure:
         return node.kernel.backward_arrays(node, cts)
     saved = [s for s in node.saved]
-    ct_arg = tuple(cts) if len(node.out_avals) > 1 else cts[0]
-    grads = node.kernel.vjp(saved, ct_arg, needs)
+    grads = node.kernel.vjp(saved, tuple(cts), needs)
     it = iter(grads)
     return [next(it) if n else None for n in needs]
 
@@ -181,8 +180,7 @@ def _fused_fn(order, root_edges, captures, leaf_list):
                 if ("n", i, j) in cap_keys and g is not None:
                     captured[("n", i, j)] = g
                 cts.append(zeros_cotangent(aval) if g is None else g)
-            ct_arg = tuple(cts) if len(out_avals) > 1 else cts[0]
-            grads = iter(kernel.pullback(saved[i], ct_arg, needs))
+            grads = iter(kernel.pullback(saved[i], tuple(cts), needs))
             for n_, k in zip(needs, ekeys):
                 if n_:
                     _accumulate(ct, k, next(grads))
@@ -293,7 +291,7 @@ class _VjpKernel(PureKernel):
 
         def fn(*dyn):
             saved, cts = list(dyn[:n_in]), dyn[n_in:]
-            grads = tuple(kernel.pullback(saved, tuple(cts) if n_out > 1 else cts[0], needs))
+            grads = tuple(kernel.pullback(saved, tuple(cts), needs))
             return grads if len(grads) > 1 else grads[0]
 
         self.fn = fn

@@ -75,3 +75,41 @@ class inference_mode(_GradModeContext):
 
 def is_inference_mode_enabled() -> bool:
     return False
+
+
+class _Flag:
+    """A switch torch's engine reads and ptjax's has no use for: kept and restored like torch's (usable as a plain
+    call, a context manager or a decorator), with no effect on computation."""
+
+    _value = True
+
+    def __init__(self, mode=True):
+        cls = type(self)
+        self.prev, self.mode = cls._value, bool(mode)
+        cls._value = self.mode
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        type(self)._value = self.prev
+
+    def __call__(self, fn):
+        type(self)._value = self.prev
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return fn(*args, **kwargs)
+        return wrapper
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+
+class set_multithreading_enabled(_Flag):
+    """torch's multithreaded backward switch (ptjax's backward is one thread dispatching XLA programs)."""
+
+
+class enforce_grad_layout_policy(_Flag):
+    """torch's gradient-strides contract switch (ptjax's gradients are dense JAX arrays with no strides)."""

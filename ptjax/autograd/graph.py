@@ -29,14 +29,16 @@ class PureKernel:
     pure = True
 
     def pullback(self, saved, cts, needs):
-        """Pure: the cotangents of the inputs marked in ``needs``, given the output cotangents ``cts``."""
+        """Pure: the cotangents of the inputs marked in ``needs``, given ``cts``, one cotangent per output (a
+        kernel returning one array, or a sequence of any length, e.g. ``split`` into one piece)."""
         diff = [s for s, n in zip(saved, needs) if n]
 
         def with_diff(*d):
             it = iter(d)
-            return self.fn(*[next(it) if n else s for s, n in zip(saved, needs)])
+            out = self.fn(*[next(it) if n else s for s, n in zip(saved, needs)])
+            return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
-        return jax.vjp(with_diff, *diff)[1](cts)
+        return jax.vjp(with_diff, *diff)[1](tuple(cts))
 
     def vjp(self, saved, cts, needs):
         """``pullback`` compiled once per (needs, shapes): the per-node path of the engine."""
@@ -50,10 +52,18 @@ class PureKernel:
 
 
 class Node:
-    """torch's ``grad_fn`` object. ``name()`` gives torch's class name (``AddBackward0``)."""
+    """torch's ``grad_fn`` object. As in torch, each kind of node is a class of its own, named as torch names it
+    (``type(y.grad_fn).__name__ == "AddBackward0"``; an ``autograd.Function``'s is ``<Name>Backward`` in
+    ``torch.autograd.function``): ``Node(kernel, ...)`` makes an instance of the subclass for ``kernel``."""
 
     __slots__ = ("kernel", "saved", "edges", "out_avals", "tensor_hooks", "retained", "hooks", "pre_hooks",
                  "metadata", "__weakref__")
+
+    def __new__(cls, kernel, *args):
+        if cls is Node:
+            key = (kernel.grad_name, kernel.pure)
+            cls = _NODE_CLASSES.get(key) or _node_class(*key)
+        return object.__new__(cls)
 
     def __init__(self, kernel, saved, edges, out_avals):
         self.kernel = kernel        # Kernel (pure JAX) or a Python backward (autograd.Function)
@@ -70,7 +80,9 @@ class Node:
         return self.kernel.grad_name
 
     def __repr__(self):
-        return f"<{self.name().split('::')[-1]} object at {hex(id(self))}>"
+        cls = type(self)
+        name = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+        return f"<{name} object at {hex(id(self))}>"
 
     @property
     def next_functions(self):
@@ -107,6 +119,18 @@ class Node:
     def needs_python(self) -> bool:
         """Whether backward through this node must run Python (hooks, autograd.Function)."""
         return bool(self.tensor_hooks or self.hooks or self.pre_hooks) or not self.kernel.pure
+
+
+_NODE_CLASSES: dict = {}
+
+
+def _node_class(grad_name, pure):
+    """The Node subclass for nodes named ``grad_name`` (made once): built-in ops' classes live in ``builtins`` as
+    torch's C++ nodes do, Python-defined backwards (``autograd.Function``) in ``torch.autograd.function``."""
+    module = "builtins" if pure else "torch.autograd.function"
+    cls = type(grad_name.split("::")[-1], (Node,), {"__slots__": (), "__module__": module})
+    _NODE_CLASSES[(grad_name, pure)] = cls
+    return cls
 
 
 class AccumulateGrad:
@@ -162,3 +186,7 @@ def zeros_cotangent(aval):
     if np.issubdtype(dt, np.inexact) or dt == jax.numpy.bfloat16:
         return jax.numpy.zeros(shape, dt)
     return np.zeros(shape, dtype=jax.dtypes.float0)
+
+
+# torch.autograd.graph's public context managers live with this module's name
+from .saved_tensors import disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks  # noqa: E402,F401

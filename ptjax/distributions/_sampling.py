@@ -2,6 +2,8 @@
 discrete ones (Poisson, binomial, categorical), which have no gradient."""
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -40,18 +42,30 @@ def categorical(logits, shape):
     return _draw(lambda k, lg: jax.random.categorical(k, lg, axis=-1, shape=shape), logits, dtype=jnp.int64)
 
 
-# ---- matrix kernels for MultivariateNormal (private entries: torch.linalg is another piece of work) -----------
+@functools.partial(jax.jit, static_argnums=(3,))
+def _von_mises(key, loc, concentration, shape):
+    """Best & Fisher's rejection sampler, in float64 and vectorized: every lane draws until its first acceptance."""
+    kappa = jnp.broadcast_to(concentration.astype(jnp.float64), shape)
+    tau = 1 + jnp.sqrt(1 + 4 * kappa ** 2)
+    rho = (tau - jnp.sqrt(2 * tau)) / (2 * kappa)
+    r = jnp.where(kappa < 1e-5, 1 / kappa + kappa, (1 + rho ** 2) / (2 * rho))
 
-@op("_mvn_cholesky", jit=True, method=False, function=False, grad_name="LinalgCholeskyExBackward0")
-def cholesky(input):
-    return jnp.linalg.cholesky(input)
+    def draw(state):
+        key, x, done = state
+        key, sub = jax.random.split(key)
+        u1, u2, u3 = jax.random.uniform(sub, (3,) + shape, dtype=jnp.float64)
+        z = jnp.cos(jnp.pi * u1)
+        f = (1 + r * z) / (r + z)
+        c = kappa * (r - f)
+        accept = ((c * (2 - c) - u2) > 0) | (jnp.log(c / u2) + 1 - c >= 0)
+        x = jnp.where(accept & ~done, jnp.sign(u3 - 0.5) * jnp.arccos(f), x)
+        return key, x, done | accept
+
+    init = (key, jnp.zeros(shape, jnp.float64), jnp.zeros(shape, bool))
+    _, x, _ = jax.lax.while_loop(lambda state: ~state[2].all(), draw, init)
+    return (x + jnp.pi + loc.astype(jnp.float64)) % (2 * jnp.pi) - jnp.pi
 
 
-@op("_mvn_solve_lower", tensors=("tril", "rhs"), jit=True, method=False, function=False,
-    grad_name="LinalgSolveTriangularBackward0")
-def solve_lower(tril, rhs):
-    """``tril⁻¹ rhs`` for lower-triangular ``tril`` (batch dims broadcast)."""
-    shape = jnp.broadcast_shapes(tril.shape[:-2], rhs.shape[:-2])
-    tril = jnp.broadcast_to(tril, shape + tril.shape[-2:])
-    rhs = jnp.broadcast_to(rhs, shape + rhs.shape[-2:])
-    return jax.scipy.linalg.solve_triangular(tril, rhs, lower=True)
+def von_mises(loc, concentration, shape):
+    """Angles in [-π, π) drawn from VonMises(loc, concentration), in ``loc``'s dtype."""
+    return _draw(lambda k, m, c: _von_mises(k, m, c, tuple(shape)), loc, concentration, dtype=loc.dtype.np)

@@ -5,8 +5,11 @@ import math
 
 from .._ops import creation
 from .._ops.random import rand, randn
+from ..linalg import cholesky, solve_triangular
 from . import _sampling, constraints
-from .distribution import Distribution, ExponentialFamily, _eps, broadcast_all, lazy_property
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from .utils import _eps, _shown, _tiny, broadcast_all, lazy_property
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -31,6 +34,11 @@ class Normal(ExponentialFamily):
     mode = property(lambda self: self.loc)
     stddev = property(lambda self: self.scale)
     variance = property(lambda self: self.scale.pow(2))
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal()))
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()
 
     def rsample(self, sample_shape=()):
         eps = _standard(randn, self._extended_shape(sample_shape), self.loc)
@@ -61,12 +69,8 @@ class Uniform(Distribution):
         super().__init__(self.low.shape, validate_args=validate_args)
         if self._validate_args and not bool((self.low < self.high).all()):
             raise ValueError(f"Expected parameter low (Tensor of shape {tuple(self.low.shape)}) of distribution "
-                             f"{self!r} to satisfy the constraint LessThan(upper_bound={_upper(self.high)}), but "
-                             f"found invalid values:\n{_upper(self.low)}")
-
-    def __repr__(self):
-        return f"Uniform(low: {_upper(self.low) if self.low.numel() == 1 else self.low.shape}, " \
-               f"high: {_upper(self.high) if self.high.numel() == 1 else self.high.shape})"
+                             f"{self!r} to satisfy the constraint LessThan(upper_bound={_shown(self.high)}), but "
+                             f"found invalid values:\n{_shown(self.low)}")
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(batch_shape, {"low": 0, "high": 0})
@@ -100,10 +104,6 @@ class Uniform(Distribution):
         return (self.high - self.low).log()
 
 
-def _upper(t):
-    return t.item() if t.ndim == 0 else t
-
-
 class Exponential(ExponentialFamily):
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
@@ -120,6 +120,11 @@ class Exponential(ExponentialFamily):
     mode = property(lambda self: creation.zeros_like(self.rate))
     stddev = property(lambda self: self.rate.reciprocal())
     variance = property(lambda self: self.rate.pow(-2))
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (-self.rate,))
+
+    def _log_normalizer(self, x):
+        return -(-x).log()
 
     def rsample(self, sample_shape=()):
         u = _standard(rand, self._extended_shape(sample_shape), self.rate)
@@ -195,6 +200,11 @@ class Gamma(ExponentialFamily):
     mean = property(lambda self: self.concentration / self.rate)
     mode = property(lambda self: ((self.concentration - 1) / self.rate).clamp(min=0))
     variance = property(lambda self: self.concentration / self.rate.pow(2))
+    _mean_carrier_measure = 0
+    _natural_params = property(lambda self: (self.concentration - 1, -self.rate))
+
+    def _log_normalizer(self, x, y):
+        return (x + 1).lgamma() + (x + 1) * (-y.reciprocal()).log()
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
@@ -215,11 +225,6 @@ class Gamma(ExponentialFamily):
         return a - self.rate.log() + a.lgamma() + (1.0 - a) * a.digamma()
 
 
-def _tiny(t):
-    import numpy as np
-    return float(np.finfo(t.dtype.np).tiny)
-
-
 class Beta(ExponentialFamily):
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.unit_interval
@@ -234,6 +239,11 @@ class Beta(ExponentialFamily):
 
     def __repr__(self):
         return "Beta()"  # as torch's, whose parameters live in an inner Dirichlet
+
+    _natural_params = property(lambda self: (self.concentration1, self.concentration0))
+
+    def _log_normalizer(self, x, y):
+        return _log_beta(x, y)
 
     @property
     def mean(self):
@@ -298,6 +308,11 @@ class Dirichlet(ExponentialFamily):
     def expand(self, batch_shape, _instance=None):
         return self._expanded(batch_shape, {"concentration": 1})
 
+    _natural_params = property(lambda self: (self.concentration,))
+
+    def _log_normalizer(self, x):
+        return x.lgamma().sum(-1) - x.sum(-1).lgamma()
+
     @property
     def mean(self):
         return self.concentration / self.concentration.sum(-1, keepdim=True)
@@ -327,6 +342,16 @@ class Dirichlet(ExponentialFamily):
         return c.lgamma().sum(-1) - total.lgamma() - (k - total) * total.digamma() - ((c - 1) * c.digamma()).sum(-1)
 
 
+def _batch_mahalanobis(tril, x):
+    """``xᵀ (L Lᵀ)⁻¹ x`` over the last dim of ``x``, for lower-triangular ``L`` (batch dims broadcast)."""
+    return solve_triangular(tril, x.unsqueeze(-1), upper=False).squeeze(-1).pow(2).sum(-1)
+
+
+def _batch_trace_xxt(x):
+    """``trace(X Xᵀ)`` (the squared Frobenius norm) over the last two dims."""
+    return x.pow(2).flatten(-2).sum(-1)
+
+
 class MultivariateNormal(Distribution):
     arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
                        "precision_matrix": constraints.positive_definite, "scale_tril": constraints.lower_cholesky}
@@ -353,9 +378,9 @@ class MultivariateNormal(Distribution):
         if name == "scale_tril":
             self._unbroadcasted_scale_tril = matrix
         elif name == "covariance_matrix":
-            self._unbroadcasted_scale_tril = _sampling.cholesky(matrix)
+            self._unbroadcasted_scale_tril = cholesky(matrix)
         else:  # Σ = P⁻¹: its Cholesky factor from P's
-            self._unbroadcasted_scale_tril = _sampling.cholesky(matrix.inverse())
+            self._unbroadcasted_scale_tril = cholesky(matrix.inverse())
 
     def expand(self, batch_shape, _instance=None):
         new = self._expanded(batch_shape, {"loc": 1})
@@ -395,8 +420,7 @@ class MultivariateNormal(Distribution):
 
     def log_prob(self, value):
         self._validate(value)
-        diff = (value - self.loc).unsqueeze(-1)
-        m = _sampling.solve_lower(self._unbroadcasted_scale_tril, diff).squeeze(-1).pow(2).sum(-1)
+        m = _batch_mahalanobis(self._unbroadcasted_scale_tril, value - self.loc)
         n = self._event_shape[0]
         return -0.5 * (n * math.log(2 * math.pi) + m) - self._half_log_det()
 

@@ -9,8 +9,11 @@ from .._ops import creation
 from .._ops.random import bernoulli as _bernoulli
 from .._size import Size
 from . import _sampling, constraints
-from .distribution import Distribution, ExponentialFamily, broadcast_all, lazy_property, logits_to_probs, \
-    probs_to_logits
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from ._parameters import BinaryProbs
+from ..nn.functional import softplus
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 
 def _one_of(probs, logits):
@@ -18,36 +21,27 @@ def _one_of(probs, logits):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
-def _softplus(x):
-    """``log(1 + e^x)`` without overflow."""
-    return x.clamp(min=0) + (-x.abs()).exp().log1p()
-
-
-class Bernoulli(ExponentialFamily):
+class Bernoulli(BinaryProbs, ExponentialFamily):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
+    _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _one_of(probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            param = self.logits
-        super().__init__(param.shape, validate_args=validate_args)
+        self._init_probs(probs, logits)
+        super().__init__(self._param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return self._expanded(batch_shape, {"probs" if "probs" in self.__dict__ else "logits": 0})
+        new = self._get_checked_instance(Bernoulli, _instance)
+        self._expand_probs(new, batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
 
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
+    _natural_params = property(lambda self: (self.probs.logit(),))
 
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
+    def _log_normalizer(self, x):
+        return x.exp().log1p()
 
     mean = property(lambda self: self.probs)
     variance = property(lambda self: self.probs * (1 - self.probs))
@@ -63,10 +57,10 @@ class Bernoulli(ExponentialFamily):
     def log_prob(self, value):
         self._validate(value)
         logits, value = broadcast_all(self.logits, value)
-        return value * logits - _softplus(logits)
+        return value * logits - softplus(logits)
 
     def entropy(self):
-        return _softplus(self.logits) - self.probs * self.logits
+        return softplus(self.logits) - self.probs * self.logits
 
     def enumerate_support(self, expand=True):
         values = creation.arange(2, dtype=self.probs.dtype if "probs" in self.__dict__ else self.logits.dtype)
@@ -188,7 +182,7 @@ class OneHotCategorical(Distribution):
         return values.expand((n,) + tuple(self._batch_shape) + (n,)) if expand else values
 
     def __repr__(self):
-        return "OneHotCategorical()"  # as torch's, whose parameters live in the inner Categorical
+        return f"{type(self).__name__}()"  # as torch's, whose parameters live in the inner Categorical
 
 
 def _one_hot(indices, n, dtype):
@@ -210,6 +204,10 @@ class Poisson(ExponentialFamily):
     mean = property(lambda self: self.rate)
     mode = property(lambda self: self.rate.floor())
     variance = property(lambda self: self.rate)
+    _natural_params = property(lambda self: (self.rate.log(),))
+
+    def _log_normalizer(self, x):
+        return x.exp()
 
     def sample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))
@@ -221,37 +219,27 @@ class Poisson(ExponentialFamily):
         return value.xlogy(rate) - rate - (value + 1).lgamma()
 
 
-class Binomial(Distribution):
+class Binomial(BinaryProbs, Distribution):
     arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
                        "logits": constraints.real}
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        _one_of(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.to(self.probs.dtype)
-            param = self.probs
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.to(self.logits.dtype)
-            param = self.logits
-        super().__init__(param.shape, validate_args=validate_args)
+        (total_count,) = self._init_probs(probs, logits, total_count)
+        self.total_count = total_count.to(self._param.dtype)
+        super().__init__(self._param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return self._expanded(batch_shape, {"total_count": 0, "probs" if "probs" in self.__dict__ else "logits": 0})
+        new = self._get_checked_instance(Binomial, _instance)
+        new.total_count = self.total_count.expand(tuple(batch_shape))
+        self._expand_probs(new, batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     mean = property(lambda self: self.total_count * self.probs)
     variance = property(lambda self: self.total_count * self.probs * (1 - self.probs))
@@ -267,8 +255,8 @@ class Binomial(Distribution):
     def log_prob(self, value):
         self._validate(value)
         n, k, logits = self.total_count, value, self.logits
-        # log C(n, k) + k·logits − n·log(1 + e^logits), the last term written so it cannot overflow
-        normalize = n * logits.clamp(min=0) + n * (-logits.abs()).exp().log1p() - (n + 1).lgamma()
+        # log C(n, k) + k·logits − n·log(1 + e^logits)
+        normalize = n * softplus(logits) - (n + 1).lgamma()
         return k * logits - normalize - (k + 1).lgamma() - (n - k + 1).lgamma()
 
     def entropy(self):
@@ -285,3 +273,14 @@ class Binomial(Distribution):
             raise NotImplementedError("Inhomogeneous total count not supported by `enumerate_support`.")
         values = creation.arange(1 + n, dtype=self.total_count.dtype).reshape((-1,) + (1,) * len(self._batch_shape))
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical whose ``rsample`` passes gradients straight through: the one-hot draw in the forward
+    pass, the gradient of ``probs`` in the backward pass."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=()):
+        probs = self._categorical.probs
+        return self.sample(sample_shape) + (probs - probs.detach())

@@ -5,65 +5,11 @@ other computation. Draws come from ptjax's generator: the same seed gives the sa
 """
 from __future__ import annotations
 
-import functools
-import numbers
-
-from .. import _dtype as D
-from .._ops import creation
-from .._size import Size, broadcast_shapes
+from .._size import Size
 from .._tensor import Tensor
 from ..autograd import no_grad
 from . import constraints
-
-
-class lazy_property:
-    """Computed on first access, then stored on the instance (how ``probs`` follows from ``logits`` …)."""
-
-    def __init__(self, fn):
-        self.fn = fn
-        functools.update_wrapper(self, fn)
-
-    def __get__(self, instance, owner=None):
-        if instance is None:
-            return self
-        value = self.fn(instance)
-        setattr(instance, self.fn.__name__, value)
-        return value
-
-
-def broadcast_all(*values):
-    """Tensors of one broadcast shape; Python numbers become tensors of the tensors' dtype (else the default)."""
-    if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
-        raise ValueError("Input arguments must all be instances of numbers.Number, torch.Tensor or objects "
-                         "implementing __torch_function__.")
-    ref = next((v for v in values if isinstance(v, Tensor)), None)
-    dtype = ref.dtype if ref is not None and ref.is_floating_point() else D.get_default_dtype()
-    tensors = [v if isinstance(v, Tensor) else creation.tensor(v, dtype=dtype) for v in values]
-    shape = broadcast_shapes(*(t.shape for t in tensors))
-    return tuple(t if tuple(t.shape) == tuple(shape) else t.expand(shape) for t in tensors)
-
-
-def probs_to_logits(probs, is_binary=False):
-    eps = _eps(probs)
-    p = probs.clamp(min=eps, max=1 - eps)
-    return (p.log() - (-p).log1p()) if is_binary else p.log()
-
-
-def logits_to_probs(logits, is_binary=False):
-    if is_binary:
-        return logits.sigmoid()
-    from ..nn import functional
-    return functional.softmax(logits, -1)
-
-
-def _eps(t):
-    import numpy as np
-    return float(np.finfo(t.dtype.np).eps)
-
-
-def _shown(t):
-    """How torch shows a parameter in reprs and errors: 0-d as a number, else the tensor."""
-    return t.item() if t.ndim == 0 else t
+from .utils import _shown, lazy_property
 
 
 class Distribution:
@@ -115,9 +61,18 @@ class Distribution:
     def expand(self, batch_shape, _instance=None):
         raise NotImplementedError
 
-    def _expanded(self, batch_shape, params):
-        """A new instance of this class with ``params`` (names) expanded to ``batch_shape`` (+ their event dims)."""
-        new = type(self).__new__(type(self))
+    def _get_checked_instance(self, cls, _instance=None):
+        """The blank instance ``cls.expand`` fills: ``_instance`` when a subclass passes one; a subclass with its
+        own ``__init__`` must define its own ``expand`` (as in torch)."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(f"Subclass {type(self).__name__} of {cls.__name__} that defines a custom "
+                                      f"__init__ method must also define a custom .expand() method.")
+        return type(self).__new__(type(self)) if _instance is None else _instance
+
+    def _expanded(self, batch_shape, params, _instance=None):
+        """A new instance of this class (or ``_instance``) with ``params`` (name -> number of event dims) expanded
+        to ``batch_shape`` (+ their event dims)."""
+        new = type(self).__new__(type(self)) if _instance is None else _instance
         batch_shape = Size(batch_shape)
         for name, event_dims in params.items():
             value = getattr(self, name)
@@ -200,8 +155,3 @@ class Distribution:
         shown = [f"{p}: {_shown(self.__dict__[p]) if self.__dict__[p].numel() == 1 else self.__dict__[p].shape}"
                  for p in self.arg_constraints if p in self.__dict__]
         return f"{type(self).__name__}({', '.join(shown)})"
-
-
-class ExponentialFamily(Distribution):
-    """Marks the exponential-family distributions (torch derives entropies of some from it; here each
-    distribution has its closed form)."""

@@ -2,11 +2,23 @@
 pairs."""
 from __future__ import annotations
 
-from . import _sampling
-from .continuous import Beta, Dirichlet, Exponential, Gamma, Laplace, MultivariateNormal, Normal, Uniform
+from ..linalg import solve_triangular
+from .cauchy import Cauchy
+from .continuous import Beta, Dirichlet, Exponential, Gamma, Laplace, MultivariateNormal, Normal, Uniform, \
+    _batch_mahalanobis, _batch_trace_xxt
+from .continuous_bernoulli import ContinuousBernoulli
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
-from .transformed import Independent, TransformedDistribution
-from .transforms import _sum_rightmost
+from .exp_family import ExponentialFamily
+from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_normal import HalfNormal
+from .lowrank_multivariate_normal import LowRankMultivariateNormal, _lowrank_mahalanobis
+from .pareto import Pareto
+from ..nn.functional import softplus
+from .utils import euler_constant
+from .independent import Independent
+from .transformed_distribution import TransformedDistribution
+from .utils import _sum_rightmost
 
 _KL_REGISTRY: dict = {}
 _KL_CACHE: dict = {}
@@ -55,10 +67,9 @@ def _kl_normal_normal(p, q):
 
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
-    from .discrete import _softplus
-    t1 = p.probs * (_softplus(-q.logits) - _softplus(-p.logits))
+    t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
     t1 = t1.masked_fill(q.probs == 0, float("inf")).masked_fill(p.probs == 0, 0.0)
-    t2 = (1 - p.probs) * (_softplus(q.logits) - _softplus(p.logits))
+    t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
     t2 = t2.masked_fill(q.probs == 1, float("inf")).masked_fill(p.probs == 1, 0.0)
     return t1 + t2
 
@@ -135,21 +146,18 @@ def _kl_poisson_poisson(p, q):
 def _kl_binomial_binomial(p, q):
     if bool((p.total_count < q.total_count).any()):
         raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
-    from .discrete import _softplus
-    kl = p.total_count * (p.probs * (p.logits - q.logits) - _softplus(p.logits) + _softplus(q.logits))
+    kl = p.total_count * (p.probs * (p.logits - q.logits) - softplus(p.logits) + softplus(q.logits))
     return _inf_where(p.total_count > q.total_count, kl)
 
 
 @register_kl(MultivariateNormal, MultivariateNormal)
 def _kl_mvn_mvn(p, q):
-    if p.event_shape != q.event_shape:
-        raise ValueError("KL-divergence between two Multivariate Normals with different event shapes cannot be "
-                         "computed")
+    _check_event_shapes(p, q, "Multivariate Normals")
     n = p.event_shape[0]
     lq, lp = q._unbroadcasted_scale_tril, p._unbroadcasted_scale_tril
     half_term1 = q._half_log_det() - p._half_log_det()
-    term2 = _sampling.solve_lower(lq, lp).pow(2).flatten(-2).sum(-1)          # tr(Σq⁻¹ Σp)
-    term3 = _sampling.solve_lower(lq, (q.loc - p.loc).unsqueeze(-1)).pow(2).squeeze(-1).sum(-1)
+    term2 = _batch_trace_xxt(solve_triangular(lq, lp, upper=False))          # tr(Σq⁻¹ Σp)
+    term3 = _batch_mahalanobis(lq, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)
 
 
@@ -166,3 +174,99 @@ def _kl_transformed_transformed(p, q):
         raise NotImplementedError
     return kl_divergence(p.base_dist, q.base_dist)
 
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    if type(p) is not type(q):
+        raise NotImplementedError("The cross KL-divergence between different exponential families cannot "
+                                  "                            be computed using Bregman divergences")
+    return p._bregman_kl(q)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + (-p.probs).log1p()
+    t3 = -q._cont_bern_log_norm() - (-q.probs).log1p()
+    return t1 + t2 + t3
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    ct1, ct2, ct3 = p.scale / q.scale, q.loc / q.scale, p.loc / q.scale
+    t1 = -ct1.log() - ct2 + ct3
+    t2 = ct1 * euler_constant
+    t3 = (ct2 + (1 + ct1).lgamma() - ct3).exp()
+    return t1 + t2 + t3 - (1 + euler_constant)
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p, q):
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
+    return _inf_where(p.support.lower_bound < q.support.lower_bound, result)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p, q):
+    return ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log() - (4 * p.scale * q.scale).log()
+
+
+# ---- Gaussians with low-rank-plus-diagonal covariances: KL = ½ (log det Σq/Σp + tr(Σq⁻¹Σp) + mahalanobis − n) ---
+
+def _check_event_shapes(p, q, what):
+    if p.event_shape != q.event_shape:
+        # torch's message carries the indentation of its source line continuation; kept so messages compare equal
+        raise ValueError(f"KL-divergence between two {what} with{' ' * 26}different event shapes cannot be computed")
+
+
+def _woodbury_factor(q):
+    """``A = L⁻¹ Wᵀ D⁻¹`` for a low-rank q, so that ``Σq⁻¹ = D⁻¹ − Aᵀ A``."""
+    wt_dinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
+    return solve_triangular(q._capacitance_tril, wt_dinv, upper=False)
+
+
+def _lowrank_mahalanobis_of_locs(p, q):
+    return _lowrank_mahalanobis(q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q.loc - p.loc,
+                                q._capacitance_tril)
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrank_lowrank(p, q):
+    _check_event_shapes(p, q, "Low Rank Multivariate Normals")
+    a = _woodbury_factor(q)
+    p_diag, q_diag = p._unbroadcasted_cov_diag, q._unbroadcasted_cov_diag
+    trace = (p_diag / q_diag).sum(-1) + _batch_trace_xxt(p._unbroadcasted_cov_factor * q_diag.rsqrt().unsqueeze(-1)) \
+        - _batch_trace_xxt(a * p_diag.sqrt().unsqueeze(-2)) - _batch_trace_xxt(a @ p._unbroadcasted_cov_factor)
+    log_det = q._logdet() - p._logdet()
+    return 0.5 * (log_det + trace + _lowrank_mahalanobis_of_locs(p, q) - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_mvn_lowrank(p, q):
+    _check_event_shapes(p, q, "(Low Rank) Multivariate Normals")
+    a = _woodbury_factor(q)
+    p_tril = p._unbroadcasted_scale_tril
+    trace = _batch_trace_xxt(p_tril * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1)) - _batch_trace_xxt(a @ p_tril)
+    log_det = q._logdet() - 2 * p._half_log_det()
+    return 0.5 * (log_det + trace + _lowrank_mahalanobis_of_locs(p, q) - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrank_mvn(p, q):
+    _check_event_shapes(p, q, "(Low Rank) Multivariate Normals")
+    q_tril = q._unbroadcasted_scale_tril
+    trace = _batch_trace_xxt(solve_triangular(q_tril, p._unbroadcasted_cov_factor, upper=False)) + \
+        _batch_trace_xxt(solve_triangular(q_tril, p._unbroadcasted_cov_diag.sqrt().diag_embed(), upper=False))
+    log_det = 2 * q._half_log_det() - p._logdet()
+    return 0.5 * (log_det + trace + _batch_mahalanobis(q_tril, q.loc - p.loc) - p.event_shape[0])

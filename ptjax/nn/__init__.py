@@ -1,5 +1,5 @@
 """``torch.nn`` for ptjax: Module, layers, ``functional``, ``init``, ``utils``, ``parallel``."""
-from .parameter import Buffer, Parameter
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 from .modules import *  # noqa: F401,F403
 from .modules import Module
 from .modules.module import register_module_forward_hook, register_module_forward_pre_hook

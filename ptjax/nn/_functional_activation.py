@@ -183,7 +183,7 @@ def tanhshrink(input):
     return input - jnp.tanh(input)
 
 
-@op(jit=True, method=False, function=False)
+@op(jit=True, method=False)
 def hardshrink(input, lambd=0.5):
     return jnp.where((input > lambd) | (input < -lambd), input, jnp.zeros((), input.dtype))
 
@@ -237,7 +237,7 @@ def _prelu_check(input, weight):
                                f"and channel size = {ch}.")
 
 
-@op(tensors=("input", "weight"), jit=True, method=False, function=False, check=_prelu_check,
+@op(tensors=("input", "weight"), jit=True, method=False, check=_prelu_check,
     grad_name="PreluKernelBackward0")
 def prelu(input, weight):
     w = weight.reshape(-1)

@@ -10,6 +10,7 @@ import math
 import jax
 import jax.numpy as jnp
 
+from .._ops.reduction import exact_mean
 from .._ops.registry import op
 from .._tensor import Tensor
 
@@ -164,7 +165,7 @@ def _mha(query, key, value, in_proj_weight, in_proj_bias, bias_k, bias_v, out_pr
         return out if batched else out[:, 0]
     w = w.reshape(bsz, num_heads, tgt_len, src_len)
     if average_attn_weights:
-        w = jnp.mean(w, axis=1)
+        w = exact_mean(w, axis=1)
     if not batched:
         return out[:, 0], w[0]
     return out, w

@@ -12,9 +12,10 @@ import jax.numpy as jnp
 from jax import lax
 
 from .._ops.registry import BINARY, op
+from .._precision import conv_precision
 from ._functional_utils import _batched, _dims, _tuple
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tbc"]
 
 
 def _check_conv_shapes(x, weight, bias, groups, transposed):
@@ -62,10 +63,11 @@ def _conv_lax(x, w, stride, pads, dilation, groups, nd):
         # pad `stride` rows on top and drop the first output row instead (identical result). See conv2d's
         # docstring for the measurements.
         y = lax.conv_general_dilated(x, w, stride, ((stride[0], 0), (0, 0)), rhs_dilation=dilation,
-                                     feature_group_count=groups, dimension_numbers=_DIMS[nd])
+                                     feature_group_count=groups, dimension_numbers=_DIMS[nd],
+                                     precision=conv_precision())
         return y[:, :, 1:]
     return lax.conv_general_dilated(x, w, stride, pads, rhs_dilation=dilation, feature_group_count=groups,
-                                    dimension_numbers=_DIMS[nd])
+                                    dimension_numbers=_DIMS[nd], precision=conv_precision())
 
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
@@ -154,7 +156,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     pads = tuple((d * (kk - 1) - p, d * (kk - 1) - p + o)
                  for d, kk, p, o in zip(dilation, k, padding, output_padding))
     out = lax.conv_general_dilated(x, w, (1,) * nd, pads, lhs_dilation=stride, rhs_dilation=dilation,
-                                   feature_group_count=groups, dimension_numbers=_DIMS[nd])
+                                   feature_group_count=groups, dimension_numbers=_DIMS[nd], precision=conv_precision())
     out = _bias(out, bias, nd)
     return out[0] if unbatched else out
 
@@ -178,3 +180,25 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """Transposed 3-d convolution, ``weight (C_in, C_out/groups, kD, kH, kW)``."""
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3,
                            "conv_transpose3d")
+
+
+def _conv_tbc_check(input, weight, bias, pad=0):
+    if input.ndim != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.ndim != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, out_channels.")
+    if bias.ndim != 1:
+        raise RuntimeError("Bias must be 1-D")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    if weight.shape[2] != bias.shape[0]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+
+
+@op(tensors=("input", "weight", "bias"), promote=BINARY, jit=True, method=False, check=_conv_tbc_check)
+def conv_tbc(input, weight, bias, pad=0):
+    """1-d convolution of a time-major ``(T, B, C_in)`` sequence with ``weight (K, C_in, C_out)``, ``pad`` zero steps
+    on both ends: ``(T + 2 pad - K + 1, B, C_out)``."""
+    out = lax.conv_general_dilated(jnp.transpose(input, (1, 2, 0)), jnp.transpose(weight, (2, 1, 0)), (1,),
+                                   [(pad, pad)], dimension_numbers=("NCH", "OIH", "NCH"))
+    return jnp.transpose(out, (2, 0, 1)) + bias

@@ -53,7 +53,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return res
 
 
-@op(tensors=("x1", "x2"), promote=BINARY, jit=True, method=False, function=False, grad_name="SumBackward1")
+@op(tensors=("x1", "x2"), promote=BINARY, jit=True, method=False, grad_name="SumBackward1")
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     x1, x2 = jnp.broadcast_arrays(x1, x2)
     n1 = jnp.maximum(_safe_norm(x1, 2, dim, keepdims=True), eps)
@@ -61,7 +61,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return jnp.sum((x1 / n1) * (x2 / n2), axis=dim)
 
 
-@op(tensors=("x1", "x2"), promote=BINARY, jit=True, method=False, function=False, grad_name="NormBackward1")
+@op(tensors=("x1", "x2"), promote=BINARY, jit=True, method=False, grad_name="NormBackward1")
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     d = x1 - x2 + eps
     if d.ndim == 0:
@@ -69,7 +69,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return _safe_norm(d, p, -1, keepdims=keepdim)
 
 
-@op(jit=True, method=False, function=False)
+@op(jit=True, method=False)
 def pdist(input, p=2):
     n = input.shape[0]
     i, j = np.triu_indices(n, 1)

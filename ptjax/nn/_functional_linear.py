@@ -85,7 +85,7 @@ def _bilinear_check(input1, input2, weight, bias=None):
                            f"{weight.shape[0]}")
 
 
-@op(tensors=("input1", "input2", "weight", "bias"), jit=True, method=False, function=False, check=_bilinear_check,
+@op(tensors=("input1", "input2", "weight", "bias"), jit=True, method=False, check=_bilinear_check,
     grad_name="ViewBackward0")
 def bilinear(input1, input2, weight, bias=None):
     """``y_k = x1ᵀ A_k x2 + b_k``."""

@@ -9,17 +9,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as D
+from .._ops.reduction import exact_mean
 from .._ops.registry import BINARY, op
 from .._size import broadcast_shapes
 from .._tensor import Tensor
 from ._functional_distance import _safe_norm
-from ._functional_utils import _shape_list, _traced
+from ._functional_utils import _index_range, _shape_list, _traced
 
 __all__ = [
     "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "soft_margin_loss",
     "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
-    "multilabel_soft_margin_loss", "multi_margin_loss"
+    "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss",
+    "ctc_loss", "linear_cross_entropy"
 ]
 
 
@@ -53,7 +55,7 @@ def _reduction(size_average, reduce, reduction):
 
 def _reduce(loss, reduction):
     if reduction == "mean":
-        return jnp.mean(loss)
+        return exact_mean(loss)
     if reduction == "sum":
         return jnp.sum(loss)
     return loss
@@ -83,9 +85,16 @@ def _class_axis(input):
     return 1 if input.ndim >= 2 else 0
 
 
+def _floating_kernel(kernel, input):
+    """torch's error where its CPU kernel ``kernel`` has no version for the (integer, bool, complex) input."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{D.SCALAR_TYPE_NAME[input.dtype.name]}\'')
+
+
 def _nll_check(input, target, weight, ignore_index, reduction):
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    _floating_kernel("nll_loss_out_frame" if input.ndim <= 2 else "nll_loss2d_forward_out_frame", input)
     if input.ndim != 1 and target.ndim >= 1 and input.shape[0] != target.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
                          f"({target.shape[0]}).")
@@ -155,6 +164,7 @@ def _ce_check(input, target, weight, ignore_index, reduction, label_smoothing):
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    _floating_kernel("log_softmax_lastdim_kernel_impl" if input.ndim <= 2 else "log_softmax_kernel_impl", input)
     if _is_prob_target(input, target):
         c = input.shape[_class_axis(input)]
         if weight is not None and (weight.ndim != 1 or weight.shape[0] != c):
@@ -524,3 +534,183 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     return _multi_margin_loss(input, target, weight, int(p), float(margin), _reduction(size_average, reduce, reduction))
+
+
+def _multilabel_margin_check(input, target, reduction):
+    c = input.shape[-1] if input.ndim else 1
+    if input.ndim > 2 or tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"inconsistent target size: {_shape_list(target.shape)} for input of size: "
+                           f"{_shape_list(input.shape)}")
+    lo, hi = _index_range(target._value)
+    if lo < -1 or hi >= c:
+        raise RuntimeError("argument #2 'target' is out of range")
+
+
+@op(tensors=("input", "target"), jit=True, method=False, function=False, check=_multilabel_margin_check)
+def _multilabel_margin_loss(input, target, reduction):
+    x = input.reshape((-1, input.shape[-1])) if input.ndim else input.reshape(1, 1)
+    y = target.reshape(x.shape)
+    c = x.shape[1]
+    # the targets of a row are its entries before the first -1
+    valid = jnp.cumprod(y >= 0, axis=1).astype(bool)
+    yc = jnp.where(valid, y, 0)
+    is_target = jnp.any(valid[:, :, None] & (yc[:, :, None] == jnp.arange(c)), axis=1)      # (N, C)
+    picked = jnp.take_along_axis(x, yc, axis=1)                                               # (N, S)
+    margins = jax.nn.relu(1 - picked[:, :, None] + x[:, None, :])                             # (N, S, C)
+    keep = valid[:, :, None] & ~is_target[:, None, :]
+    loss = jnp.sum(jnp.where(keep, margins, 0), axis=(1, 2)) / c
+    loss = loss.reshape(input.shape[:-1]) if input.ndim else loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-class multi-label hinge loss: for each target class ``j`` (a row's entries before the first ``-1``) and
+    each non-target class ``i``, ``max(0, 1 - (x[j] - x[i])) / C``."""
+    return _multilabel_margin_loss(input, target, _reduction(size_average, reduce, reduction))
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` for any distance function ``d`` (default :func:`pairwise_distance`),
+    composed from differentiable ops as in torch."""
+    from .._ops.pointwise import clamp_min, minimum
+    from ._functional_distance import pairwise_distance
+    if margin <= 0:
+        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} instead")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    a, p, n = anchor.ndim, positive.ndim, negative.ndim
+    if not a == p == n:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a}D, positive {p}D, and negative {n}D inputs")
+    dist = distance_function if distance_function is not None else pairwise_distance
+    dist_pos, dist_neg = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        dist_neg = minimum(dist_neg, dist(positive, negative))
+    loss = clamp_min(margin + dist_pos - dist_neg, 0)
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _log_add(*terms):
+    """log(sum(exp(terms))) with zero (not nan) gradients where every term is -inf."""
+    m = terms[0]
+    for t in terms[1:]:
+        m = jnp.maximum(m, t)
+    m = jax.lax.stop_gradient(jnp.where(jnp.isfinite(m), m, 0))
+    total = sum(jnp.exp(t - m) for t in terms)
+    pos = total > 0
+    return jnp.where(pos, m + jnp.log(jnp.where(pos, total, 1)), -jnp.inf)
+
+
+@op(tensors=("log_probs", "targets", "input_lengths", "target_lengths"), jit=True, method=False, function=False,
+    grad_name="CtcLossBackward0")
+def _ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity):
+    """The CTC negative log-likelihood by the forward (alpha) recursion over the blank-extended targets, one
+    ``lax.scan`` over time; sequences stop at their ``input_lengths``."""
+    lp = log_probs
+    t_max, n = lp.shape[:2]
+    s = targets.shape[1]
+    ext = jnp.full((n, 2 * s + 1), blank, targets.dtype).at[:, 1::2].set(targets)            # (N, 2S+1)
+    prev2 = jnp.pad(ext[:, :-2], ((0, 0), (2, 0)), constant_values=blank)
+    skip = (ext != blank) & (ext != prev2)                       # may come from two positions back
+    emit = jnp.take_along_axis(lp, jnp.broadcast_to(ext[None], (t_max,) + ext.shape), axis=2)   # (T, N, 2S+1)
+    neg = jnp.asarray(-jnp.inf, lp.dtype)
+    first = jnp.full(ext.shape, neg).at[:, 0].set(emit[0, :, 0])
+    first = first.at[:, 1].set(jnp.where(target_lengths > 0, emit[0, :, 1], neg)) if s else first
+
+    def step(alpha, inputs):
+        e, t = inputs
+        a1 = jnp.pad(alpha[:, :-1], ((0, 0), (1, 0)), constant_values=-jnp.inf)
+        a2 = jnp.where(skip, jnp.pad(alpha[:, :-2], ((0, 0), (2, 0)), constant_values=-jnp.inf), neg)
+        new = _log_add(alpha, a1, a2) + e
+        return jnp.where((t < input_lengths)[:, None], new, alpha), None
+
+    alpha, _ = jax.lax.scan(step, first, (emit[1:], jnp.arange(1, t_max)))
+    end = 2 * target_lengths
+    last = jnp.take_along_axis(alpha, end[:, None], axis=1)[:, 0]
+    before = jnp.take_along_axis(alpha, jnp.maximum(end - 1, 0)[:, None], axis=1)[:, 0]
+    loss = -_log_add(last, jnp.where(target_lengths > 0, before, neg))
+    # torch's gradient with respect to log_probs carries an extra exp(log_probs) at every step of a sequence (its
+    # formula is the gradient for logits under log_softmax, which that term cancels); the same here, value zero
+    steps = (jnp.arange(t_max)[:, None] < input_lengths[None, :])[..., None]
+    fixed = jax.lax.stop_gradient(lp)
+    loss = loss + jnp.sum(jnp.where(steps, jnp.exp(fixed) * (lp - fixed), 0), axis=(0, 2))
+    if zero_infinity:
+        loss = jnp.where(jnp.isinf(jax.lax.stop_gradient(loss)), jnp.zeros((), loss.dtype), loss)
+    if reduction == "mean":
+        return exact_mean(loss / jnp.maximum(target_lengths, 1).astype(loss.dtype))
+    return _reduce(loss, reduction)
+
+
+def _lengths(v):
+    return np.asarray(v.numpy() if isinstance(v, Tensor) else v, np.int64).reshape(-1)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """Connectionist Temporal Classification loss of ``log_probs`` ``(T, N, C)`` (or ``(T, C)``) against targets
+    padded ``(N, S)`` or concatenated ``(sum(target_lengths),)``.
+
+    Differs from torch in one point: infinite losses (impossible alignments) with ``zero_infinity=False`` have zero
+    gradients here, where torch's contain NaN."""
+    reduction = _reduction(None, None, reduction)
+    unbatched = log_probs.ndim == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+        targets = targets.unsqueeze(0) if targets.ndim == 1 else targets
+    t_max, n = log_probs.shape[:2]
+    il, tl = _lengths(input_lengths), _lengths(target_lengths)
+    if il.size != n:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if tl.size != n:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    if il.size and il.max() > t_max:
+        raise RuntimeError(f"Expected input_lengths to have value at most {t_max}, but got value {int(il.max())} "
+                           "(while checking arguments for ctc_loss_allocate_outputs)")
+    tgt = np.asarray(targets.numpy(), np.int64)
+    if tgt.ndim == 1:   # concatenated: cut into rows, padded with the blank
+        starts = np.concatenate([[0], np.cumsum(tl)[:-1]]) if n else np.zeros(0, np.int64)
+        padded = np.full((n, int(tl.max()) if n else 0), blank, np.int64)
+        for i, (a, k) in enumerate(zip(starts, tl)):
+            padded[i, :k] = tgt[a:a + k]
+        tgt = padded
+    elif tl.size and tl.max() > tgt.shape[1]:
+        raise RuntimeError(f"Expected tensor to have size at least {int(tl.max())} at dimension 1, but got size "
+                           f"{tgt.shape[1]} for argument #2 'targets' (while checking arguments for "
+                           "ctc_loss_allocate_outputs)")
+    res = _ctc_loss(log_probs, Tensor._make(jnp.asarray(tgt)), Tensor._make(jnp.asarray(il)),
+                    Tensor._make(jnp.asarray(tl)), int(blank), reduction, bool(zero_infinity))
+    return res.squeeze(0) if unbatched and reduction == "none" else res
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, options=None):
+    """``cross_entropy(linear(input, linear_weight, linear_bias), target, ...)``; ``linear_weight`` is
+    ``(C, *out_features, in_features)`` for a K-dimensional loss.
+
+    ``options`` (torch's batch-chunked path, which avoids materializing the logits) is accepted and computed by
+    this reference path: the same values; XLA decides the memory layout."""
+    from ._functional_linear import linear
+    if input.dim() not in (1, 2):
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
+    if linear_weight.dim() < 2:
+        raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got {linear_weight.dim()}")
+    batch, in_features = tuple(input.shape[:-1]), input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError(f"expected equal input and linear_weight last dimensions (in_features), got "
+                           f"{input.shape[-1]} and {linear_weight.shape[-1]}, respectively")
+    num_classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (num_classes, *out_features):
+        raise RuntimeError(f"expected linear_bias shape {(num_classes, *out_features)}, got "
+                           f"{tuple(linear_bias.shape)}")
+    if out_features and not batch:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} requires "
+                           f"batched input, (N, {in_features}), got unbatched input with shape {tuple(input.shape)}")
+    logits_shape = (*batch, num_classes, *out_features)
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    logits = linear(input, linear_weight.reshape(-1, in_features),
+                    None if linear_bias is None else linear_bias.reshape(-1)).reshape(logits_shape)
+    return cross_entropy(logits, target, weight, ignore_index=-100 if ignore_index is None else ignore_index,
+                         reduction=reduction, label_smoothing=label_smoothing)

@@ -1,6 +1,7 @@
 """Normalization: batch, instance, layer, group, RMS and local response norm."""
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -185,7 +186,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return out
 
 
-@op(jit=True, method=False)
+@op(jit=True, method=False, function=False)
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """``x / (k + alpha/size * sum over `size` neighbouring channels of x^2)^beta``."""
     sq = jnp.square(input)
@@ -196,3 +197,48 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     acc = sum(lax.slice_in_dim(sq, i, i + c, axis=1) for i in range(size))
     div = jnp.power(acc * (alpha / size) + k, beta)
     return input / div
+
+
+def _cross_map_windows(channels, size):
+    """The channel windows of torch's legacy CrossMapLRN2d, as 0/1 matrices ``(C, C)``: the forward's (a running
+    sum that, as torch's loop does, never drops channel 0 once past it) and the backward's (symmetric-ish, offset
+    ``size - (size - 1) // 2``): torch's gradient is not exactly the forward's derivative, and is reproduced here."""
+    pre = int((size - 1) / 2 + 1)
+    fwd = np.zeros((channels, channels))
+    fwd[0, :min(pre, channels)] = 1
+    for c in range(1, channels):
+        fwd[c] = fwd[c - 1]
+        if c < channels - pre + 1:
+            fwd[c, c + pre - 1] += 1
+        if c > pre:
+            fwd[c, c - pre] -= 1
+    inv = int(size - (size - 1) / 2)
+    bwd = np.zeros((channels, channels))
+    for c in range(channels):
+        bwd[c, max(c - inv, 0):max(min(c - inv + size, channels), 0)] = 1
+    return fwd, bwd
+
+
+@op(jit=True, method=False, function=False, grad_name="CrossMapLRN2dBackward")
+def _cross_map_lrn2d(input, size, alpha, beta, k):
+    fwd, bwd = (jnp.asarray(m, input.dtype) for m in _cross_map_windows(input.shape[1], size))
+
+    def scale_of(x):
+        return jnp.einsum("cd,nd...->nc...", fwd, x * x) * (alpha / size) + k
+
+    @jax.custom_vjp
+    def lrn(x):
+        return x * scale_of(x) ** -beta
+
+    def lrn_fwd(x):
+        scale = scale_of(x)
+        out = x * scale ** -beta
+        return out, (x, scale, out)
+
+    def lrn_bwd(res, g):
+        x, scale, out = res
+        ratio = g * out / scale
+        return (scale ** -beta * g - (2 * alpha * beta / size) * x * jnp.einsum("cd,nd...->nc...", bwd, ratio),)
+
+    lrn.defvjp(lrn_fwd, lrn_bwd)
+    return lrn(input)

@@ -14,13 +14,17 @@ import numpy as np
 from jax import lax
 
 from .._ops.registry import op
-from ._functional_utils import _batched, _tuple
+from ._functional_utils import _batched, _index_range, _shape_list, _tuple
 
 __all__ = [
-    "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d",
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+    "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d", "fractional_max_pool2d",
+    "fractional_max_pool3d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices", "avg_pool1d",
+    "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices",
     "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "unfold", "fold", "pixel_shuffle",
-    "pixel_unshuffle"
+    "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"
 ]
 
 
@@ -166,6 +170,193 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3, "max_pool3d")
 
 
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    """``(values, indices)`` of :func:`max_pool1d` (``return_indices`` is ignored, as in torch)."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    """``(values, indices)`` of :func:`max_pool2d` (``return_indices`` is ignored, as in torch)."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    """``(values, indices)`` of :func:`max_pool3d` (``return_indices`` is ignored, as in torch)."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# ---- max unpooling ------------------------------------------------------------------------------------------------
+
+def _unpool_size(input, k, s, p, output_size):
+    """torch's output size of max unpooling: the inverse of the pooling's, or ``output_size`` (spatial, or with the
+    batch and channel dims) within one stride of it."""
+    nd = len(k)
+    default = [(input.shape[-nd + d] - 1) * s[d] + k[d] - 2 * p[d] for d in range(nd)]
+    if output_size is None:
+        ret = default
+    else:
+        if len(output_size) == nd + 2:
+            output_size = output_size[2:]
+        if len(output_size) != nd:
+            raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a "
+                             f"length of '{len(output_size)}'")
+        for d in range(nd):
+            lo, hi = default[d] - s[d], default[d] + s[d]
+            if not lo < output_size[d] < hi:
+                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {lo} and {hi})')
+        ret = output_size
+    for d in range(nd):
+        if ret[d] < 0:
+            raise ValueError(f"max_unpooling: output_size must contain non-negative spatial dimensions, but got "
+                             f"output_size[{d}]={ret[d]}")
+    return tuple(int(v) for v in ret)
+
+
+def _max_unpool_check(input, indices, output_size):
+    from .. import _dtype as D
+    if indices.dtype is not D.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: "
+                           f"{D.SCALAR_TYPE_NAME[indices.dtype.name]}")
+    lo, hi = _index_range(indices._value)
+    if lo < 0 or hi >= int(np.prod(output_size)):
+        h = np.asarray(indices._value).reshape(-1)   # the last invalid one, as torch's loop reports it
+        bad = int(h[np.flatnonzero((h < 0) | (h >= int(np.prod(output_size))))[-1]])
+        shown = output_size if len(output_size) > 1 else tuple(output_size) + (1,)
+        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
+                           f"{'x'.join(map(str, shown))})")
+
+
+@op(tensors=("input", "indices"), jit=True, method=False, function=False, check=_max_unpool_check,
+    grad_name="MaxUnpool2DBackward0")
+def _max_unpool(input, indices, output_size):
+    """Scatter each value to its flat spatial index in a zero output of ``output_size`` (per sample and channel)."""
+    nd = len(output_size)
+    lead = input.shape[:input.ndim - nd]
+    rows = int(np.prod(lead))
+    x, idx = input.reshape(rows, -1), indices.reshape(rows, -1)
+    out = jnp.zeros((rows, int(np.prod(output_size))), input.dtype)
+    out = out.at[jnp.arange(rows)[:, None], idx].set(x)
+    return out.reshape(tuple(lead) + tuple(output_size))
+
+
+def _max_unpool_nd(input, indices, kernel_size, stride, padding, output_size, nd):
+    k = _tuple(kernel_size, nd)
+    s = k if stride is None else _tuple(stride, nd)
+    size = _unpool_size(input, k, s, _tuple(padding, nd), output_size)
+    return _max_unpool(input, indices, size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of :func:`max_pool1d`: each value back at its index, zeros elsewhere."""
+    return _max_unpool_nd(input, indices, kernel_size, stride, padding, output_size, 1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of :func:`max_pool2d`: each value back at its index, zeros elsewhere."""
+    return _max_unpool_nd(input, indices, kernel_size, stride, padding, output_size, 2)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of :func:`max_pool3d`: each value back at its index, zeros elsewhere."""
+    return _max_unpool_nd(input, indices, kernel_size, stride, padding, output_size, 3)
+
+
+# ---- fractional max pooling ---------------------------------------------------------------------------------------
+
+def _fractional_starts(u, n_in, n_out, k):
+    """torch's pseudo-random window starts for one spatial dim: ``u`` (N, C) samples in [0, 1) -> (N, C, n_out)."""
+    if n_out == 1:
+        return jnp.full(u.shape + (1,), n_in - k, jnp.int32)
+    alpha = jnp.asarray((n_in - k) / (n_out - 1), u.dtype)
+    i = jnp.arange(n_out - 1, dtype=u.dtype)
+    starts = (jnp.trunc((i + u[..., None]) * alpha) - jnp.trunc(u[..., None] * alpha)).astype(jnp.int32)
+    return jnp.concatenate([starts, jnp.full(u.shape + (1,), n_in - k, jnp.int32)], axis=-1)
+
+
+@op(tensors=("input", "samples"), jit=True, method=False, function=False,
+    grad_name="FractionalMaxPool2DBackward0")
+def _fractional_max_pool(input, samples, kernel_size, output_size):
+    """``(values, flat indices)``: the first maximum of each pseudo-random ``kernel_size`` window."""
+    nd = len(kernel_size)
+    unbatched = input.ndim == nd + 1
+    x = input[None] if unbatched else input
+    n, c = x.shape[:2]
+    sizes = x.shape[2:]
+    # torch's 2-d kernel reads the samples as (width, height), its 3-d kernel as (depth, height, width)
+    cols = [1, 0] if nd == 2 else list(range(nd))
+    starts = [_fractional_starts(samples[..., cols[a]], sizes[a], output_size[a], kernel_size[a]) for a in range(nd)]
+    # flat input index of every (output position, window offset): (N, C, *out, prod(k)), offsets row-major
+    flat = 0
+    for a in range(nd):
+        shape = [n, c] + [1] * nd + [1] * nd
+        shape[2 + a] = output_size[a]
+        st = starts[a].reshape(shape)
+        off = jnp.arange(kernel_size[a]).reshape([1] * (2 + nd + a) + [kernel_size[a]] + [1] * (nd - 1 - a))
+        flat = flat * sizes[a] + st + off
+    flat = jnp.broadcast_to(flat, (n, c) + tuple(output_size) + tuple(kernel_size)).reshape(
+        (n, c) + tuple(output_size) + (-1,))
+    win = jnp.take_along_axis(x.reshape(n, c, -1), flat.reshape(n, c, -1), axis=2).reshape(flat.shape)
+    pos = jnp.argmax(jax.lax.stop_gradient(win), axis=-1)
+    index = jnp.take_along_axis(flat, pos[..., None], axis=-1)[..., 0]
+    values = jnp.take_along_axis(x.reshape(n, c, -1), index.reshape(n, c, -1), axis=2).reshape(index.shape)
+    if unbatched:
+        return values[0], index[0].astype(jnp.int64)
+    return values, index.astype(jnp.int64)
+
+
+def _fractional_max_pool_nd(input, kernel_size, output_size, output_ratio, _random_samples, nd, name):
+    from .._ops.random import rand
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{name} requires specifying either an output_size or an output_ratio")
+    k = _tuple(kernel_size, nd)
+    if output_size is None:
+        if nd == 2 and isinstance(output_ratio, (tuple, list)) and len(output_ratio) > 2:
+            raise ValueError(f"{name} requires output_ratio to either be a single Int or tuple of Ints.")
+        ratio = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * nd
+        output_size = [int(input.size(-nd + a) * ratio[a]) for a in range(nd)]
+    out = _tuple(output_size, nd)
+    if _random_samples is None:
+        batch = 1 if input.dim() == nd + 1 else input.size(0)
+        _random_samples = rand(batch, input.size(-nd - 1), nd, dtype=input.dtype, device=input.device)
+    dims = ("height", "width") if nd == 2 else ("time", "height", "width")
+    where = "fractional_max_pool2d()" if nd == 2 else "fractional_max_pool3d_out()"
+    for a in range(nd):
+        if out[a] + k[a] - 1 > input.size(-nd + a):
+            raise RuntimeError(f"{where}: pool {dims[a]} {k[a]} too large relative to input {dims[a]} "
+                               f"{input.size(-nd + a)}")
+    return _fractional_max_pool(input, _random_samples, k, out)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    """``(values, indices)``: max pooling over pseudo-randomly placed windows (Graham, Fractional Max-Pooling).
+    The windows come from ``_random_samples`` ``(N, C, 2)`` in [0, 1), drawn from ptjax's generator if absent."""
+    return _fractional_max_pool_nd(input, kernel_size, output_size, output_ratio, _random_samples, 2,
+                                   "fractional_max_pool2d")
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    """As :func:`fractional_max_pool2d_with_indices` over ``(N, C, D, H, W)``; samples ``(N, C, 3)``."""
+    return _fractional_max_pool_nd(input, kernel_size, output_size, output_ratio, _random_samples, 3,
+                                   "fractional_max_pool3d")
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    res = fractional_max_pool2d_with_indices(input, kernel_size, output_size, output_ratio, True, _random_samples)
+    return res if return_indices else res[0]
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    res = fractional_max_pool3d_with_indices(input, kernel_size, output_size, output_ratio, True, _random_samples)
+    return res if return_indices else res[0]
+
+
 def _avg_divisor(sizes, k, s, p, out, count_include_pad):
     div = np.ones((), np.float64)
     for n, kk, ss, pp, o in zip(sizes, k, s, p, out):
@@ -196,7 +387,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1, "avg_pool1d")
 
 
-@op(jit=True, method=False, grad_name="AvgPool2DBackward0")
+@op(jit=True, method=False, function=False, grad_name="AvgPool2DBackward0")
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """2-d average pooling over ``(N, C, H, W)``."""
@@ -204,7 +395,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      "avg_pool2d")
 
 
-@op(jit=True, method=False, grad_name="AvgPool3DBackward0")
+@op(jit=True, method=False, function=False, grad_name="AvgPool3DBackward0")
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """3-d average pooling over ``(N, C, D, H, W)``."""
@@ -222,16 +413,23 @@ def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd):
     return jnp.power(jnp.sign(out) * jax.nn.relu(jnp.abs(out)) * n, 1.0 / norm_type)
 
 
-@op(jit=True, method=False)
+@op(jit=True, method=False, function=False)
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling: ``(sum x^p)^(1/p)`` over each window."""
     return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
 
 
-@op(jit=True, method=False)
+@op(jit=True, method=False, function=False)
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling: ``(sum x^p)^(1/p)`` over each window."""
     return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+@op(jit=True, method=False, function=False, grad_name="PowBackward0")
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling: ``(sum x^p)^(1/p)`` over each window."""
+    _batched(input, 3, "lp_pool3d")
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
 
 
 def _adaptive_bins(n, o):
@@ -267,13 +465,13 @@ def adaptive_avg_pool1d(input, output_size):
     return _adaptive_avg(input, output_size, 1, "adaptive_avg_pool1d")
 
 
-@op(jit=True, method=False, grad_name="AdaptiveAvgPool2DBackward0")
+@op(jit=True, method=False, function=False, grad_name="AdaptiveAvgPool2DBackward0")
 def adaptive_avg_pool2d(input, output_size):
     """Average over torch's adaptive bins; ``output_size`` an int, a pair, or with ``None`` keeping a size."""
     return _adaptive_avg(input, output_size, 2, "adaptive_avg_pool2d")
 
 
-@op(jit=True, method=False, grad_name="AdaptiveAvgPool3DBackward0")
+@op(jit=True, method=False, function=False, grad_name="AdaptiveAvgPool3DBackward0")
 def adaptive_avg_pool3d(input, output_size):
     return _adaptive_avg(input, output_size, 3, "adaptive_avg_pool3d")
 
@@ -324,10 +522,31 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return _adaptive_max(input, output_size, return_indices, 1, "adaptive_max_pool1d")
 
 
-@op(jit=True, method=False, grad_name="AdaptiveMaxPool2DBackward0")
+@op(jit=True, method=False, function=False, grad_name="AdaptiveMaxPool2DBackward0")
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max over torch's adaptive bins (first maximum wins); ``return_indices`` gives flat ``h * W + w``."""
     return _adaptive_max(input, output_size, return_indices, 2, "adaptive_max_pool2d")
+
+
+@op(jit=True, method=False, function=False, grad_name="AdaptiveMaxPool3DBackward0")
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max over torch's adaptive bins (first maximum wins); ``return_indices`` gives flat ``(d * H + h) * W + w``."""
+    return _adaptive_max(input, output_size, return_indices, 3, "adaptive_max_pool3d")
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """``(values, indices)`` of :func:`adaptive_max_pool1d`."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """``(values, indices)`` of :func:`adaptive_max_pool2d`."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """``(values, indices)`` of :func:`adaptive_max_pool3d`."""
+    return adaptive_max_pool3d(input, output_size, True)
 
 
 _INTERP_ND = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
@@ -406,7 +625,7 @@ def _nearest_index(n_in, n_out, sf, exact):
     return np.minimum(src.astype(np.int64), n_in - 1)
 
 
-@op(jit=True, method=False, grad_name="UpsampleNearest2DBackward0")
+@op(jit=True, method=False, function=False, grad_name="UpsampleNearest2DBackward0")
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
     """Resize the spatial dims of ``(N, C, *spatial)``: 'nearest', 'nearest-exact', 'linear', 'bilinear',
@@ -464,7 +683,7 @@ def _unfold_fn(x, k, d, p, s):
     return win.reshape(n, c * win.shape[2], -1)
 
 
-@op(jit=True, method=False, grad_name="Im2ColBackward0")
+@op("im2col", jit=True, method=False, function=False, grad_name="Im2ColBackward0")
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """im2col: ``(N, C, H, W) -> (N, C * kH * kW, L)`` sliding blocks (channel-major, then kernel offsets)."""
     x, unbatched = _batched(input, 2, "unfold")
@@ -473,7 +692,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     return out[0] if unbatched else out
 
 
-@op(jit=True, method=False, grad_name="Col2ImBackward0")
+@op("col2im", jit=True, method=False, function=False, grad_name="Col2ImBackward0")
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """col2im, the adjoint of :func:`unfold`: sums overlapping blocks back into ``(N, C, *output_size)``."""
     unbatched = input.ndim == 2
@@ -510,3 +729,26 @@ def pixel_unshuffle(input, downscale_factor):
     n = len(lead)
     x = jnp.transpose(x, tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
     return x.reshape(tuple(lead) + (c * r * r, h // r, w // r))
+
+
+def _channel_shuffle_check(input, groups):
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"{_shape_list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    if input.shape[1] % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {input.shape[1]} channels and "
+                           f"{groups} groups.")
+
+
+@op(jit=True, method=False, check=_channel_shuffle_check, aliases=("native_channel_shuffle",))
+def channel_shuffle(input, groups):
+    """``(N, C, *)``: the channels, seen as ``(groups, C / groups)``, transposed to ``(C / groups, groups)``."""
+    n, c = input.shape[:2]
+    rest = input.shape[2:]
+    x = input.reshape((n, groups, c // groups) + rest)
+    return jnp.swapaxes(x, 1, 2).reshape(input.shape)
+
+
+native_channel_shuffle = channel_shuffle

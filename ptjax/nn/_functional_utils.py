@@ -59,6 +59,8 @@ _RANK_MESSAGES = {
     "adaptive_avg_pool3d": "adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got [{shape}]",
     "adaptive_max_pool1d": _ONE_D,
     "adaptive_max_pool2d": "adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: [{shape}]",
+    "adaptive_max_pool3d": "adaptive_max_pool3d(): Expected 4D or 5D tensor, but got: [{shape}]",
+    "lp_pool3d": "non-empty 4D or 5D (batch mode) tensor expected for input",
 }
 
 

@@ -5,7 +5,8 @@ its layer's: ``_functional_conv`` (``modules/conv.py``), ``_functional_pooling``
 ``interpolate``, ``fold``/``unfold``, ``pixel_shuffle``), ``_functional_normalization``, ``_functional_activation``
 (with the softmax family), ``_functional_loss``, ``_functional_attention`` (``modules/activation_attention.py``),
 ``_functional_sparse`` (``embedding``, ``one_hot``), ``_functional_linear``, ``_functional_dropout``, and
-``_functional_distance`` / ``_functional_padding`` for the functionals without a layer here.
+``_functional_distance`` / ``_functional_padding`` / ``_functional_sampling`` (``grid_sample``, ``affine_grid``) for
+the functionals without a layer here.
 
 Python wrappers exist only where torch's function has arguments that are not the kernel's business:
 ``inplace=``, the deprecated ``size_average``/``reduce``, a fresh random key for dropout, or checks that read
@@ -23,6 +24,7 @@ from . import (
                _functional_normalization,
                _functional_padding,
                _functional_pooling,
+               _functional_sampling,
                _functional_sparse,
 )
 from ._functional_activation import *  # noqa: F403
@@ -35,9 +37,11 @@ from ._functional_loss import *  # noqa: F403
 from ._functional_normalization import *  # noqa: F403
 from ._functional_padding import *  # noqa: F403
 from ._functional_pooling import *  # noqa: F403
+from ._functional_sampling import *  # noqa: F403
 from ._functional_sparse import *  # noqa: F403
 
 __all__ = [name for module in (_functional_linear, _functional_activation, _functional_dropout, _functional_sparse,
                                _functional_padding, _functional_distance, _functional_loss, _functional_conv,
-                               _functional_pooling, _functional_normalization, _functional_attention)
+                               _functional_pooling, _functional_normalization, _functional_attention,
+                               _functional_sampling)
            for name in module.__all__]

@@ -1,4 +1,5 @@
-"""``nn.Parameter`` and ``nn.Buffer``: tensors that a Module registers when assigned as attributes."""
+"""``nn.Parameter`` and ``nn.Buffer``: tensors that a Module registers when assigned as attributes; the
+uninitialized placeholders of lazy modules (``UninitializedParameter``, ``UninitializedBuffer``)."""
 from __future__ import annotations
 
 import jax.numpy as jnp
@@ -70,5 +71,104 @@ class Buffer(Tensor):
         pass
 
 
+_UNINITIALIZED_USE = ("Attempted to use an uninitialized parameter in {}. This error happens when you are using a "
+                      "`LazyModule` or explicitly manipulating `torch.nn.parameter.UninitializedParameter` objects. "
+                      "When using LazyModules Call `forward` with a dummy batch to initialize the parameters before "
+                      "calling torch functions")
+
+
+class UninitializedTensorMixin:
+    """A placeholder of unknown shape: no data until :meth:`materialize` gives it a shape (and turns it into a
+    ``cls_to_become``). Using it before raises torch's errors."""
+
+    cls_to_become = None
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Give the placeholder real (uninitialized) storage of ``shape`` and turn it into ``cls_to_become``."""
+        from .._ops import creation
+        device = self.device if device is None else device
+        dtype = self.dtype if dtype is None else dtype
+        self.data = creation.empty(*((shape,) if isinstance(shape, int) else tuple(shape)), device=device,
+                                   dtype=dtype)
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. This error usually happens "
+                           "in `load_state_dict` when trying to load an uninitialized parameter into an initialized "
+                           "one. Call `forward` to initialize the parameters before accessing their attributes.")
+
+    def size(self, dim=None):
+        return self.shape
+
+    def share_memory_(self):
+        raise RuntimeError("Can't share memory on an uninitialized parameter or buffer. Call `forward` to initialize "
+                           "the parameters before calling `module.share_memory()`.")
+
+    def __repr__(self):
+        return f"<{self.__class__.__name__}>"
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, proto):
+        return (self.__class__, (self.requires_grad,))
+
+
+def _refuse_use(name):
+    def refuse(self, *args, **kwargs):
+        raise ValueError(_UNINITIALIZED_USE.format(f"<method '{name}' of 'torch._C.TensorBase' objects>"))
+    refuse.__name__ = name
+    return refuse
+
+
+# arithmetic and reductions on a placeholder are errors (torch intercepts every op; these are the common ones)
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__matmul__",
+              "__neg__", "__getitem__", "add", "sub", "mul", "div", "matmul", "sum", "mean", "t", "view", "reshape",
+              "numpy", "tolist", "item"):
+    setattr(UninitializedTensorMixin, _name, _refuse_use(_name.strip("_")))
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A lazy module's parameter before its first forward; ``materialize`` turns it into a ``Parameter``."""
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        from .._ops import creation
+        t = cls._make(creation.empty(0, device=device, dtype=dtype)._value)
+        t._requires_grad = bool(requires_grad)
+        return t
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
+        return memo[id(self)]
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A lazy module's buffer before its first forward; ``materialize`` turns it into a plain Tensor."""
+
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        from .._ops import creation
+        t = cls._make(creation.empty(0, device=device, dtype=dtype)._value)
+        t._requires_grad = bool(requires_grad)
+        t.persistent = persistent
+        return t
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        pass
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype, self.persistent)
+        return memo[id(self)]
+
+
 def is_lazy(param):
-    return False
+    """Whether ``param`` is an uninitialized placeholder of a lazy module."""
+    return isinstance(param, UninitializedTensorMixin)

@@ -62,19 +62,32 @@ _JIT_CACHE: dict = {}
 _LABELS = {"eps": "epsilon"}  # torch's word for a hyper-parameter in its messages, where it is not the name
 
 
-def _check_lr(lr):
+def _invalid(v, nan_ok):
+    """torch writes its range checks two ways: ``not 0.0 <= v`` (NaN is invalid; most optimizers) and ``v < 0.0``
+    (NaN passes; SGD). ``nan_ok`` picks the second."""
+    return v < 0.0 if nan_ok else not 0.0 <= v
+
+
+def _check_lr(lr, nan_ok=False):
     """torch's checks of ``lr``: a Tensor lr has one element, and lr >= 0."""
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= lr:
+    if _invalid(lr, nan_ok):
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
-def _check_nonnegative(**values):
-    """torch's ``Invalid <name> value: <v>`` for the first negative (or NaN) of ``values``, checked in order."""
+def _check_nonnegative(nan_ok=False, **values):
+    """torch's ``Invalid <name> value: <v>`` for the first invalid one of ``values``, checked in order."""
     for name, v in values.items():
-        if not 0.0 <= v:
+        if _invalid(v, nan_ok):
             raise ValueError(f"Invalid {_LABELS.get(name, name)} value: {v}")
+
+
+def _check_betas(betas):
+    """torch's ``Invalid beta parameter at index i`` unless ``0 <= beta < 1`` (Adam's family)."""
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
 
 
 def _check_fused(fused, differentiable, foreach):
@@ -454,6 +467,10 @@ class Optimizer:
     def step(self, closure=None):
         if type(self)._links is Optimizer._links:
             raise NotImplementedError
+        return self._with_step_hooks(self._step_groups, closure)
+
+    def _with_step_hooks(self, run, closure):
+        """``run(closure)`` between the step pre-hooks (which may replace the closure) and post-hooks."""
         args, kwargs = ((), {}) if closure is None else ((closure,), {})
         for hook in tuple(self._optimizer_step_pre_hooks.values()):
             out = hook(self, args, kwargs)
@@ -462,14 +479,18 @@ class Optimizer:
                     raise RuntimeError(f"{hook} must return None or a tuple of (new_args, new_kwargs), but got {out}.")
                 args, kwargs = out
                 closure = args[0] if args else kwargs.get("closure")
+        loss = run(closure)
+        for hook in tuple(self._optimizer_step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return loss
+
+    def _step_groups(self, closure):
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
             self._step_group(group)
-        for hook in tuple(self._optimizer_step_post_hooks.values()):
-            hook(self, args, kwargs)
         return loss
 
     def _step_group(self, group):

@@ -50,8 +50,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
-        _check_lr(lr)
-        _check_nonnegative(momentum=momentum, weight_decay=weight_decay)
+        _check_lr(lr, nan_ok=True)  # torch's SGD checks ``< 0.0``: a NaN passes
+        _check_nonnegative(nan_ok=True, momentum=momentum, weight_decay=weight_decay)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
                         maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused)
         if nesterov and (momentum <= 0 or dampening != 0):

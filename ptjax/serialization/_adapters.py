@@ -8,7 +8,7 @@ import jax
 import numpy as np
 
 from .. import _dtype
-from .._device import _gpu_devices, device, to_jax_device
+from .._device import accelerators, device, to_jax_device
 from .._ops.shape import as_strided
 from .._size import Size
 from .._tensor import Tensor
@@ -99,7 +99,7 @@ def _make_device(*args):
 
 
 def _cuda_device_count() -> int:
-    return len(_gpu_devices())
+    return len(accelerators())
 
 
 def _is_size(obj) -> bool:

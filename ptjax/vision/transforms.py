@@ -159,7 +159,7 @@ class Normalize:
                 tensor._write(out)
                 return tensor
             return Tensor._from_host(out)
-        out = _normalize(tensor, ptjax.from_numpy(mean), ptjax.from_numpy(std))
+        out = _normalize_image(tensor, ptjax.from_numpy(mean), ptjax.from_numpy(std))
         return tensor.copy_(out) if self.inplace else out
 
     def __repr__(self):
@@ -167,7 +167,7 @@ class Normalize:
 
 
 @op(tensors=("input", "mean", "std"), jit=True, method=False, function=False)
-def _normalize(input, mean, std):
+def _normalize_image(input, mean, std):
     return (input - mean) / std
 
 

@@ -1,16 +1,14 @@
 """The layers of ``ptjax.nn``."""
 from .module import Module
 from .container import Container, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .linear import Bilinear, Identity, Linear
+from .linear import Bilinear, Identity, LazyLinear, Linear
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
                          LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmax2d,
                          Softmin, Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
-from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
-                   HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
-                   MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
-                   TripletMarginLoss)
-from .sparse import Embedding
+from .loss import *  # noqa: F403
+from .sparse import Embedding, EmbeddingBag
+from .distance import CosineSimilarity, PairwiseDistance
 from .flatten import Flatten, Unflatten
 
 from .conv import *  # noqa: F403
@@ -19,3 +17,5 @@ from .normalization import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .activation_attention import *  # noqa: F403
 from .transformer import *  # noqa: F403
+from .padding import *  # noqa: F403
+from .adaptive import AdaptiveLogSoftmaxWithLoss

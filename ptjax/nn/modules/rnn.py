@@ -21,6 +21,7 @@ from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, _host_ints, _pack_sorted, _unpack_sorted
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -76,17 +77,36 @@ def _in_proj(x, w_ih, b_ih):
     return y + b_ih if b_ih is not None else y
 
 
-@op(tensors=("input", "hx", "cx", "rng", "weights"), jit=True, method=False, function=False)
-def _rnn_impl(input, hx, cx, rng, *weights, mode, num_layers, bidirectional, batch_first, dropout, training,
-              has_bias, proj_size):
+def _reverse_within(lengths, T):
+    """(T, B) time indices reversing each sequence within its own length (padding steps stay in place); None when
+    all sequences are full length, where a plain reversal does."""
+    if lengths is None:
+        return None
+    t = jnp.arange(T)[:, None]
+    return jnp.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
+
+
+def _time_gather(x, idx):
+    return jnp.take_along_axis(x, idx.reshape(idx.shape + (1,) * (x.ndim - 2)), axis=0)
+
+
+@op(tensors=("input", "hx", "cx", "rng", "lengths", "weights"), jit=True, method=False, function=False)
+def _rnn_impl(input, hx, cx, rng, lengths, *weights, mode, num_layers, bidirectional, batch_first, dropout,
+              training, has_bias, proj_size):
     """The full multi-layer recurrence. ``weights`` in torch's ``_flat_weights`` order. Returns
-    ``(output, h_n)`` or, for LSTM, ``(output, h_n, c_n)``; ``hx``/``cx`` are ``(D*L, B, H)`` (batched form)."""
+    ``(output, h_n)`` or, for LSTM, ``(output, h_n, c_n)``; ``hx``/``cx`` are ``(D*L, B, H)`` (batched form).
+
+    ``lengths`` (B,), for packed sequences (time-major, padded): the state of a sequence stops changing after its
+    last step, and the reverse direction starts at each sequence's own last step; outputs past the end are zero."""
     x = input
     if batch_first:
         x = jnp.swapaxes(x, 0, 1)                       # (T, B, I)
+    T = x.shape[0]
     D = 2 if bidirectional else 1
     per = (4 if has_bias else 2) + (1 if proj_size else 0)
     lstm = mode == "LSTM"
+    valid = None if lengths is None else jnp.arange(T)[:, None] < lengths[None, :]     # (T, B)
+    rev = _reverse_within(lengths, T)
     h_out, c_out = [], []
     for layer in range(num_layers):
         outs = []
@@ -98,17 +118,26 @@ def _rnn_impl(input, hx, cx, rng, *weights, mode, num_layers, bidirectional, bat
             k = layer * D + d
             h0 = hx[k]
             c0 = cx[k] if lstm else jnp.zeros((), x.dtype)
-            seq = x if d == 0 else x[::-1]
+            if d == 0:
+                seq = x
+            else:
+                seq = x[::-1] if rev is None else _time_gather(x, rev)
             xi = _in_proj(seq, w_ih, b_ih)              # (T, B, G*H): one matmul for all steps
 
-            def step(carry, xt, w_hh=w_hh, b_hh=b_hh, w_hr=w_hr):
+            def step(carry, inputs, w_hh=w_hh, b_hh=b_hh, w_hr=w_hr):
                 h, c = carry
+                xt, keep = inputs
                 h2, c2 = _cell(mode, xt, h, c, w_hh, b_hh, w_hr)
-                return (h2, c2), h2
+                if keep is None:
+                    return (h2, c2), h2
+                m = keep[:, None]
+                h2 = jnp.where(m, h2, h)
+                c2 = jnp.where(m, c2, c) if lstm else c2
+                return (h2, c2), jnp.where(m, h2, jnp.zeros((), h2.dtype))
 
-            (hT, cT), ys = jax.lax.scan(step, (h0, c0), xi)
+            (hT, cT), ys = jax.lax.scan(step, (h0, c0), (xi, valid))
             if d == 1:
-                ys = ys[::-1]
+                ys = ys[::-1] if rev is None else _time_gather(ys, rev)
             outs.append(ys)
             h_out.append(hT)
             c_out.append(cT)
@@ -220,15 +249,29 @@ class RNNBase(Module):
 
     # ---- forward ----------------------------------------------------------------------------------------------
     def _run(self, input, hx, cx):
-        if not isinstance(input, Tensor):
-            raise TypeError("ptjax RNNs take a Tensor input (PackedSequence is not supported)")
-        if input.dim() not in (2, 3):
-            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D instead")
-        batched = input.dim() == 3
-        batch_dim = 0 if self.batch_first else 1
+        """(output, [h_n(, c_n)]) for a Tensor or a PackedSequence ``input`` (then ``output`` is one too)."""
+        packed = isinstance(input, PackedSequence)
+        lengths = None
+        if packed:
+            batch_sizes = _host_ints(input.batch_sizes)
+            x, host_lengths = _unpack_sorted(input.data, batch_sizes, len(batch_sizes), 0.0)
+            lengths = Tensor._make(jnp.asarray(host_lengths))
+            if input.sorted_indices is not None:   # the initial states follow the batch into packed order
+                hx, cx = (h if h is None else h.index_select(1, input.sorted_indices) for h in (hx, cx))
+        elif not isinstance(input, Tensor):
+            raise TypeError(f"{type(self).__name__} expects a Tensor or a PackedSequence input, got "
+                            f"{type(input).__name__}")
+        else:
+            x = input
+        if x.dim() not in (2, 3):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {x.dim()}D instead")
+        batched = x.dim() == 3
+        batch_first = bool(self.batch_first) and not packed   # packed data is time-major
+        batch_dim = 0 if batch_first else 1
         D = 2 if self.bidirectional else 1
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
-        x = input if batched else input.unsqueeze(batch_dim)
+        if not batched:
+            x = x.unsqueeze(batch_dim)
         if x.size(-1) != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
                                f"{x.size(-1)}")
@@ -258,13 +301,18 @@ class RNNBase(Module):
         if self.dropout > 0 and self.training and self.num_layers > 1:
             from ..._ops.random import default_generator
             rng = Tensor._make(jax.random.key_data(default_generator.next_key()))
-        res = _rnn_impl(x, args["hx"], args.get("cx"), rng, *self._flat_weights, mode=self.mode,
+        res = _rnn_impl(x, args["hx"], args.get("cx"), rng, lengths, *self._flat_weights, mode=self.mode,
                         num_layers=self.num_layers, bidirectional=bool(self.bidirectional),
-                        batch_first=bool(self.batch_first), dropout=self.dropout if rng is not None else 0.0,
+                        batch_first=batch_first, dropout=self.dropout if rng is not None else 0.0,
                         training=rng is not None,
                         has_bias=bool(self.bias), proj_size=int(self.proj_size))
         out, hs = res[0], list(res[1:])
-        if not batched:
+        if packed:
+            out = PackedSequence(_pack_sorted(out, host_lengths)[0], input.batch_sizes, input.sorted_indices,
+                                 input.unsorted_indices)
+            if input.unsorted_indices is not None:
+                hs = [h.index_select(1, input.unsorted_indices) for h in hs]
+        elif not batched:
             out = out.squeeze(batch_dim)
             hs = [h.squeeze(1) for h in hs]
         return out, hs
