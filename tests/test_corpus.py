@@ -31,15 +31,8 @@ JOBS = int(os.environ.get("CORPUS_JOBS", "2"))
 # lists what stops the script first, then the other names it uses that ptjax lacks (static scan of the script,
 # and runs with stand-ins for the first ones); "behaviour:" marks a difference rather than a missing name.
 MISSING = {
-    "einsum_linalg": "missing: torch.linalg (norm, vector_norm, matrix_norm, inv, det, slogdet, solve, cholesky, "
-                     "matrix_rank, pinv, svd, svdvals, qr, eigh, eigvalsh, cross, lstsq, matrix_power, matrix_exp, "
-                     "multi_dot), torch.svd",
-    "legacy_style": "missing: torch.autograd.Variable, torch.FloatTensor/LongTensor, torch.random.fork_rng, "
-                    "import torch.functional, import torch.onnx",
     "numpy_bridge": "behaviour: Tensor.numpy(), torch.from_numpy and torch.as_tensor do not share memory with NumPy "
                     "(and numpy() is read-only)",
-    "testing_assert_close": "missing: torch.autograd.gradcheck, torch.autograd.gradgradcheck (later line unverified: "
-                            "torch.testing.make_tensor)",
 }
 
 

@@ -26,7 +26,7 @@ def close(ours, theirs, tol=1e-5):
         for o, t in zip(ours, theirs):
             close(o, t, tol)
     elif isinstance(theirs, dict):
-        assert ours.keys() == theirs.keys()
+        assert list(ours) == list(theirs)  # same keys in the same order
         for k in theirs:
             close(ours[k], theirs[k], tol)
     else:

@@ -132,12 +132,13 @@ def test_fresh_interpreter_has_every_method_and_boolean_hasattr():
     import subprocess
     import sys
     code = ("import ptjax; x = ptjax.randn(3); print(float(x.softmax(0).sum()), float(x.log_softmax(0).exp().sum()));"
-            "print(hasattr(ptjax, 'jit') in (True, False), hasattr(ptjax, 'nn'))")
+            "print(hasattr(ptjax, 'jit') in (True, False), hasattr(ptjax, 'nn'), "
+            "ptjax.utils.data.DataLoader.__name__ == 'DataLoader')")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     sums, flags = r.stdout.split("\n")[:2]
     assert [round(float(v), 5) for v in sums.split()] == [1.0, 1.0]
-    assert flags == "True True"
+    assert flags == "True True True"
 
 
 @pytest.mark.parametrize("name,alias", [("cat", "concat"), ("cat", "concatenate"), ("neg", "negative"),

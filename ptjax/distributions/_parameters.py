@@ -3,6 +3,7 @@ element (Bernoulli, Binomial, Geometric, NegativeBinomial, ContinuousBernoulli, 
 ``probs`` or as ``logits``, the other computed on first use."""
 from __future__ import annotations
 
+from . import constraints
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 
@@ -37,3 +38,19 @@ class BinaryProbs:
         name = "probs" if "probs" in self.__dict__ else "logits"
         new._param = self.__dict__[name].expand(tuple(batch_shape))
         setattr(new, name, new._param)
+
+
+class LocScale:
+    """Mixin for the real-valued distributions of a ``loc`` and a positive ``scale``, broadcast together
+    (Normal, Laplace, Cauchy, Gumbel)."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        return self._expanded(batch_shape, {"loc": 0, "scale": 0})

@@ -4,25 +4,13 @@ from __future__ import annotations
 import math
 
 from .._ops.random import rand
-from . import constraints
+from ._parameters import LocScale
 from .distribution import Distribution
-from .utils import broadcast_all
 
 __all__ = ["Cauchy"]
 
 
-class Cauchy(Distribution):
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded(batch_shape, {"loc": 0, "scale": 0})
-
+class Cauchy(LocScale, Distribution):
     mean = property(lambda self: self.loc * float("nan"))
     mode = property(lambda self: self.loc)
     variance = property(lambda self: self.scale * 0 + float("inf"))

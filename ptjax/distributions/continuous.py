@@ -7,6 +7,7 @@ from .._ops import creation
 from .._ops.random import rand, randn
 from ..linalg import cholesky, solve_triangular
 from . import _sampling, constraints
+from ._parameters import LocScale
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .utils import _eps, _shown, _tiny, broadcast_all, lazy_property
@@ -18,18 +19,7 @@ def _standard(draw, shape, like):
     return draw(*shape, dtype=like.dtype, device=like.device)
 
 
-class Normal(ExponentialFamily):
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded(batch_shape, {"loc": 0, "scale": 0})
-
+class Normal(LocScale, ExponentialFamily):
     mean = property(lambda self: self.loc)
     mode = property(lambda self: self.loc)
     stddev = property(lambda self: self.scale)
@@ -145,18 +135,7 @@ class Exponential(ExponentialFamily):
         return 1.0 - self.rate.log()
 
 
-class Laplace(Distribution):
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded(batch_shape, {"loc": 0, "scale": 0})
-
+class Laplace(LocScale, Distribution):
     mean = property(lambda self: self.loc)
     mode = property(lambda self: self.loc)
     stddev = property(lambda self: 2 ** 0.5 * self.scale)

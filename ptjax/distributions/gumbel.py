@@ -6,27 +6,15 @@ import math
 import numpy as np
 
 from .._ops.random import rand
-from . import constraints
+from ._parameters import LocScale
 from .distribution import Distribution
-from .utils import broadcast_all
 
 __all__ = ["Gumbel"]
 
 _EULER = 0.57721566490153286060
 
 
-class Gumbel(Distribution):
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded(batch_shape, {"loc": 0, "scale": 0})
-
+class Gumbel(LocScale, Distribution):
     mean = property(lambda self: self.loc + self.scale * _EULER)
     mode = property(lambda self: self.loc)
     stddev = property(lambda self: (math.pi / math.sqrt(6)) * self.scale)

@@ -41,10 +41,32 @@ def _is_tensor(x):
     return isinstance(x, Tensor)
 
 
+class _Ordered(dict):
+    """A dict whose pytree leaves keep their insertion order: JAX flattens a plain dict by sorted keys, while
+    torch.func returns the gradients of ``{"fc1.weight": …, "fc1.bias": …}`` in the order they were given."""
+
+
+jax.tree_util.register_pytree_node(_Ordered, lambda d: (list(d.values()), list(d.keys())),
+                                   lambda keys, values: _Ordered(zip(keys, values)))
+
+
+def _convert_dicts(tree, to):
+    """``tree`` with its plain dicts made ``_Ordered`` (``to=_Ordered``) or its ``_Ordered`` made plain dicts
+    (``to=dict``), recursively through dicts, lists and tuples; other mappings (OrderedDict) as they are."""
+    if type(tree) is (dict if to is _Ordered else _Ordered):
+        return to((k, _convert_dicts(v, to)) for k, v in tree.items())
+    if isinstance(tree, dict):
+        return type(tree)((k, _convert_dicts(v, to)) for k, v in tree.items())
+    if isinstance(tree, (list, tuple)):
+        items = [_convert_dicts(v, to) for v in tree]
+        return type(tree)(*items) if hasattr(tree, "_fields") else type(tree)(items)
+    return tree
+
+
 def _split(args):
     """Per argument: a pytree of arrays (tensors) with ``None`` where other values are, and those values."""
     dyn, static = [], []
-    for a in args:
+    for a in _convert_dicts(args, _Ordered):
         leaves, treedef = jax.tree_util.tree_flatten(a, is_leaf=_is_tensor)
         dyn.append(jax.tree_util.tree_unflatten(treedef, [x._value if _is_tensor(x) else None for x in leaves]))
         static.append((treedef, [None if _is_tensor(x) else x for x in leaves], [_is_tensor(x) for x in leaves]))
@@ -61,11 +83,13 @@ def _merge(dyn, static):
 
 
 def _arrays(tree):
-    return jax.tree_util.tree_map(lambda x: x._value if _is_tensor(x) else x, tree, is_leaf=_is_tensor)
+    return jax.tree_util.tree_map(lambda x: x._value if _is_tensor(x) else x, _convert_dicts(tree, _Ordered),
+                                  is_leaf=_is_tensor)
 
 
 def _tensors(tree):
-    return jax.tree_util.tree_map(lambda x: Tensor._make(x) if isinstance(x, jax.Array) else x, tree)
+    return _convert_dicts(jax.tree_util.tree_map(lambda x: Tensor._make(x) if isinstance(x, jax.Array) else x, tree),
+                          dict)
 
 
 def _output_and_aux(out, has_aux):

@@ -17,6 +17,24 @@ def _inplace_str(inplace):
     return ", inplace=True" if inplace else ""
 
 
+class _InplaceActivation(Module):
+    """An activation whose one setting is ``inplace``: ``forward`` is ``_functional(input, inplace)``."""
+
+    __constants__ = ["inplace"]
+    _functional = None
+    _shows_inplace = True  # torch's Hardsigmoid and Hardswish leave inplace=True out of their repr
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return self._functional(input, inplace=self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace and self._shows_inplace else ""
+
+
 class Threshold(Module):
     __constants__ = ["threshold", "value", "inplace"]
 
@@ -31,18 +49,9 @@ class Threshold(Module):
         return f"threshold={self.threshold}, value={self.value}{_inplace_str(self.inplace)}"
 
 
-class ReLU(Module):
-    __constants__ = ["inplace"]
+class ReLU(_InplaceActivation):
+    _functional = staticmethod(F.relu)
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.relu(input, inplace=self.inplace)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
 
 
 class RReLU(Module):
@@ -101,54 +110,26 @@ class Tanh(Module):
         return F.tanh(input)
 
 
-class Hardsigmoid(Module):
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.hardsigmoid(input, self.inplace)
+class Hardsigmoid(_InplaceActivation):
+    _functional = staticmethod(F.hardsigmoid)
+    _shows_inplace = False
 
 
-class SiLU(Module):
-    __constants__ = ["inplace"]
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
+class SiLU(_InplaceActivation):
+    _functional = staticmethod(F.silu)
 
 
-class Mish(Module):
-    __constants__ = ["inplace"]
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.mish(input, inplace=self.inplace)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
+class Mish(_InplaceActivation):
+    _functional = staticmethod(F.mish)
 
 
-class Hardswish(Module):
-    __constants__ = ["inplace"]
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
+class Hardswish(_InplaceActivation):
+    _functional = staticmethod(F.hardswish)
+    _shows_inplace = False
 
-    def forward(self, input):
-        return F.hardswish(input, self.inplace)
 
 
 class ELU(Module):
@@ -179,18 +160,9 @@ class CELU(Module):
         return f"alpha={self.alpha}{_inplace_str(self.inplace)}"
 
 
-class SELU(Module):
-    __constants__ = ["inplace"]
+class SELU(_InplaceActivation):
+    _functional = staticmethod(F.selu)
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.selu(input, self.inplace)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
 
 
 class GLU(Module):
@@ -313,8 +285,11 @@ class Tanhshrink(Module):
         return F.tanhshrink(input)
 
 
-class Softmin(Module):
+class _SoftmaxAlongDim(Module):
+    """Softmax, Softmin, LogSoftmax: ``_functional(input, dim)``; pickles from before ``dim`` existed get None."""
+
     __constants__ = ["dim"]
+    _functional = None
 
     def __init__(self, dim=None):
         super().__init__()
@@ -326,29 +301,18 @@ class Softmin(Module):
             self.dim = None
 
     def forward(self, input):
-        return F.softmin(input, self.dim, _stacklevel=5)
+        return self._functional(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
 
 
-class Softmax(Module):
-    __constants__ = ["dim"]
+class Softmin(_SoftmaxAlongDim):
+    _functional = staticmethod(F.softmin)
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if not hasattr(self, "dim"):
-            self.dim = None
-
-    def forward(self, input):
-        return F.softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+class Softmax(_SoftmaxAlongDim):
+    _functional = staticmethod(F.softmax)
 
 
 class Softmax2d(Module):
@@ -358,20 +322,5 @@ class Softmax2d(Module):
         return F.softmax(input, -3, _stacklevel=5)
 
 
-class LogSoftmax(Module):
-    __constants__ = ["dim"]
-
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if not hasattr(self, "dim"):
-            self.dim = None
-
-    def forward(self, input):
-        return F.log_softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+class LogSoftmax(_SoftmaxAlongDim):
+    _functional = staticmethod(F.log_softmax)

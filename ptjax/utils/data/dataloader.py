@@ -55,15 +55,14 @@ import multiprocessing.connection
 import os
 import pickle
 import signal
-import sys
 import threading
 import time
-import types
 import warnings
 
 import cloudpickle
 
 from ... import _torch_alias
+from ...multiprocessing import main_module_hidden
 from . import _worker
 from ._collate import _materialize, _pin_memory, default_collate, default_convert
 from ._worker import _make_fetcher
@@ -150,18 +149,6 @@ def _prepare_context(ctx):
 
 def _is_forked(ctx):
     return ctx.get_start_method() == "fork"
-
-
-@contextlib.contextmanager
-def _main_module_hidden():
-    """``multiprocessing`` re-runs the main script in a spawned or forkserver child when ``__main__`` has a file;
-    a stand-in module without one makes it skip that (workers get what they run by value instead)."""
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = main
 
 
 def _accelerator_available():
@@ -457,7 +444,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 # append first: a failed start still gets cleaned up by _shutdown_workers
                 self._index_queues.append(index_queue)
                 self._readers.append(reader)
-                with _worker_environment(), _main_module_hidden():
+                with _worker_environment(), main_module_hidden():
                     w.start()
                 if default_ctx and ctx.get_start_method() == "forkserver":
                     _note_forkserver()

@@ -1,0 +1,72 @@
+"""torch.multiprocessing: spawn (the launcher of torch's DDP tutorials) and the sharing-strategy switches."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import ptjax.multiprocessing as mp
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# no main guard: the children get the function by value and never re-run the script
+SCRIPT = textwrap.dedent("""
+    import os, sys
+    import torch
+    import torch.multiprocessing as mp
+
+    def work(rank, n, out):
+        x = torch.arange(3.0) * (rank + 1)
+        with open(os.path.join(out, f"r{rank}.txt"), "w") as f:
+            f.write(f"{torch.__name__} {x.sum().item()} {n}")
+
+    out = sys.argv[1]
+    mp.spawn(work, args=(2, out), nprocs=2)
+    print(sorted(open(os.path.join(out, f)).read() for f in os.listdir(out)))
+
+    def raises(rank):
+        if rank == 1:
+            raise ValueError("boom")
+    try:
+        mp.spawn(raises, nprocs=2)
+    except mp.ProcessRaisedException as e:
+        print("raised", e.error_index, "-- Process 1 terminated with the following error:" in str(e),
+              "ValueError: boom" in str(e))
+
+    def exits(rank):
+        os._exit(3)
+    try:
+        mp.spawn(exits, nprocs=1)
+    except mp.ProcessExitedException as e:
+        print("exited", e.exit_code, str(e))
+""")
+
+
+def test_spawn_under_python_m_ptjax_without_main_guard(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    out = tmp_path / "out"
+    out.mkdir()
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-m", "ptjax", str(script), str(out)], capture_output=True, text=True,
+                       timeout=240, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.splitlines() == ["['ptjax 3.0 2', 'ptjax 6.0 2']", "raised 1 True True",
+                                     "exited 3 process 0 terminated with exit code 3"]
+
+
+def test_sharing_strategies_as_torch():
+    torch = pytest.importorskip("torch")
+    assert mp.get_all_sharing_strategies() == torch.multiprocessing.get_all_sharing_strategies()
+    assert mp.get_sharing_strategy() == torch.multiprocessing.get_sharing_strategy()
+    mp.set_sharing_strategy("file_system")
+    assert mp.get_sharing_strategy() == "file_system"
+    mp.set_sharing_strategy("file_descriptor")
+    with pytest.raises(AssertionError):
+        mp.set_sharing_strategy("shared_nothing")
+    assert set(torch.multiprocessing.__all__) <= set(mp.__all__)
+    for name in ("Queue", "Process", "get_context", "cpu_count"):
+        assert getattr(mp, name) is getattr(__import__("multiprocessing"), name)
