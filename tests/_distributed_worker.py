@@ -2,7 +2,9 @@
 
 Each rank runs every collective on inputs that depend on its rank (``rank_inputs``), then trains the seeds' MLP
 and the MNIST CNN with DistributedDataParallel + DistributedSampler, and saves what it saw to
-``OUT/rank<r>.npz``. Rank 0 then also trains both models as a single process would (plain modules, the same
+``OUT/rank<r>.npz``. Each rank also trains the MLP again with its whole
+training step compiled by ``torch.compile`` (DDP's all-reduces inside the program). Rank 0 then also trains both
+models as a single process would (plain modules, the same
 global batches, no process group): its compiled programs are reused, so the CNN is not compiled again in the
 test. The test recomputes the collectives' results and the MLP reference itself, and compares.
 """
@@ -72,12 +74,13 @@ MODELS = {"mlp": SimpleNet, "cnn": mnist_cnn}
 ACCUMULATE = {"mlp": 2, "cnn": 1}   # micro-batches per rank and step: the MLP exercises no_sync
 
 
-def train(kind, model, world, rank=0):
+def train(kind, model, world, rank=0, compiled=False):
     """Train ``model`` for ``EPOCHS`` on rank ``rank``'s shard; returns its final parameters (numpy).
 
     ``model`` is a DDP module in a worker. In the single process (a plain module, ``rank`` 0) each optimizer
     step consumes the micro-batches all ``world`` ranks would, each loss scaled by 1/(micro-batches per step):
-    the same global batches and the same average gradient."""
+    the same global batches and the same average gradient. ``compiled``: the whole step (zero_grad, the
+    micro-batches' forwards and backwards, the optimizer step) is one ``torch.compile``d program."""
     ddp = isinstance(model, DDP)
     images, labels = dataset()
     data = TensorDataset(torch.tensor(images), torch.tensor(labels))
@@ -85,18 +88,28 @@ def train(kind, model, world, rank=0):
     loader = DataLoader(data, batch_size=MICRO_BATCH, sampler=sampler)
     micro_per_step = ACCUMULATE[kind] * (1 if ddp else world)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+    def step(micro_batches):
+        optimizer.zero_grad()
+        for k, (x, y) in enumerate(micro_batches):
+            with (model.no_sync() if ddp and k < micro_per_step - 1 else _nothing()):
+                (F.cross_entropy(model(x), y) / micro_per_step).backward()
+        optimizer.step()
+
+    if compiled:
+        step = torch.compile(step)
     for epoch in range(EPOCHS):
         sampler.set_epoch(epoch)
         batches = iter(loader)
         for _ in range(len(loader) // micro_per_step):
-            optimizer.zero_grad()
-            for k in range(micro_per_step):
-                x, y = next(batches)
-                with (model.no_sync() if ddp and k < micro_per_step - 1 else _nothing()):
-                    (F.cross_entropy(model(x), y) / micro_per_step).backward()
-            optimizer.step()
+            step([next(batches) for _ in range(micro_per_step)])
     inner = model.module if ddp else model
-    return {name: p.detach().numpy() for name, p in inner.named_parameters()}
+    params = {name: p.detach().numpy() for name, p in inner.named_parameters()}
+    if compiled:
+        program = step._last.program
+        params["program"] = np.array([step.compiles, program.world is not None,
+                                      sum(e.primitive.name == "psum" for e in program.closed.jaxpr.eqns)])
+    return params
 
 
 class _nothing:
@@ -207,7 +220,7 @@ def collectives_per_bucket(ddp):
     for bucket in ddp.reducer.buckets:
         grads = [_programs._global(world, p.grad._value) for p in bucket]
         program = _programs.program(world, _programs.all_reduce, n_in=len(grads), op="AVG")
-        counts.append(program.lower(*grads).compile().as_text().count(" all-reduce("))
+        counts.append(program.jitted.lower(*grads).compile().as_text().count(" all-reduce("))
     return counts
 
 
@@ -223,6 +236,8 @@ def main(out_dir):
         results.update({f"{kind}/{k}": v for k, v in train(kind, model, world, rank).items()})
         results[f"buckets/{kind}"] = np.array([len(b) for b in model.reducer.buckets])
         results[f"all_reduces_per_bucket/{kind}"] = np.array(collectives_per_bucket(model))
+    torch.manual_seed(rank)   # DDP under torch.compile: the MLP's whole step as one program, all-reduces inside
+    results.update({f"compiled/mlp/{k}": v for k, v in train("mlp", DDP(SimpleNet()), world, rank, True).items()})
     if rank == 0:   # the single-process reference: a plain module, rank 0's initial weights, no process group
         for kind, make in MODELS.items():
             torch.manual_seed(0)

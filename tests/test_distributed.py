@@ -2,9 +2,9 @@
 
 The multi-process runs start ``tests/_distributed_worker.py`` with the launcher (2 ranks through
 ``python -m ptjax.distributed.run``, 4 ranks through ``python -m ptjax -m torch.distributed.run``); each rank runs
-every collective and trains the seeds' MLP and the MNIST CNN with DDP, and the results are compared here with
-the same computations done in this one process. Argument checks and DDP's bookkeeping are tested in-process on
-a world of one rank (no runtime to join). Every subprocess has a timeout.
+every collective, trains the seeds' MLP and the MNIST CNN with DDP (the MLP also with its whole step compiled),
+and the results are compared here with the same computations done in this one process. Argument checks and DDP's
+bookkeeping are tested in-process on a world of one rank (no runtime to join). Every subprocess has a timeout.
 """
 import json
 import os
@@ -130,6 +130,19 @@ def test_ddp_training_equals_one_process_on_the_global_batches(run, kind):
             np.testing.assert_array_equal(ranks[rank][f"{kind}/{name}"], ranks[0][f"{kind}/{name}"])
         np.testing.assert_allclose(ranks[0][f"{kind}/{name}"], ranks[0][f"ref/{kind}/{name}"], rtol=2e-4, atol=2e-5,
                                    err_msg=name)
+
+
+def test_ddp_under_compile_equals_eager_ddp(run):
+    """The MLP's whole step (two micro-batches, the first under no_sync) compiled: one program per rank, with the
+    bucket's all-reduce inside it; the parameters equal eager DDP's."""
+    world, ranks = run
+    for rank in range(world):
+        compiles, spmd, psums = ranks[rank]["compiled/mlp/program"].tolist()
+        assert (compiles, spmd) == (1, 1) and psums >= 1
+        for name in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"):
+            np.testing.assert_array_equal(ranks[rank][f"compiled/mlp/{name}"], ranks[0][f"compiled/mlp/{name}"])
+            np.testing.assert_allclose(ranks[rank][f"compiled/mlp/{name}"], ranks[rank][f"mlp/{name}"], rtol=1e-5,
+                                       atol=1e-6, err_msg=name)
 
 
 def test_ddp_averages_each_bucket_with_one_all_reduce(run):
@@ -322,6 +335,52 @@ def test_ddp_no_sync_accumulates(world1):
         ddp(x).sum().backward()
     ddp(x).sum().backward()
     np.testing.assert_allclose(ddp.module.weight.grad.numpy(), 2 * x.sum(0, keepdim=True).numpy(), rtol=1e-6)
+
+
+def test_ddp_under_compile_in_one_process(world1):
+    """The whole step compiled: all-reduces in the program, equal to eager DDP; no_sync() around it is another
+    program, and so is the step after it (DDP's flags, guarded, are left as the Python leaves them); a compiled
+    forward alone and find_unused_parameters run eagerly, with a graph-break warning."""
+    def make(**kwargs):
+        torch.manual_seed(0)
+        ddp = DDP(nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3)), **kwargs)
+        opt = torch.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            nn.functional.cross_entropy(ddp(x), y).backward()
+            opt.step()
+        return ddp, step
+
+    g = np.random.default_rng(0)
+    batches = [(torch.tensor(g.standard_normal((4, 6)).astype(np.float32)), torch.tensor(g.integers(0, 3, 4)))
+               for _ in range(3)]
+    results = []
+    for compiled in (False, True):
+        ddp, step = make()
+        step = torch.compile(step) if compiled else step
+        for x, y in batches:
+            step(x, y)
+        with ddp.no_sync():
+            step(*batches[0])
+        flags = [ddp.require_forward_param_sync]
+        step(*batches[1])
+        results.append([p.detach().numpy() for p in ddp.parameters()] + flags + [ddp.require_forward_param_sync])
+    assert results[0][-2:] == results[1][-2:] == [False, True]
+    programs = [e.program for e in step._cache[next(iter(step._cache))]]
+    assert step.compiles == len(programs) == 3
+    assert [p.world is not None for p in programs] == [True, False, True]   # no_sync(): no all-reduce
+    assert any(e.primitive.name == "psum" for e in programs[0].closed.jaxpr.eqns)
+    for a, b in zip(results[0][:-2], results[1][:-2]):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+
+    for kwargs, what in (({}, "DistributedDataParallel's forward arms the gradient all-reduce"),
+                         ({"find_unused_parameters": True}, "find_unused_parameters=True")):
+        ddp, _ = make(**kwargs)
+        with pytest.warns(UserWarning, match=f"graph break in .*{what}"):
+            out = torch.compile(ddp)(batches[0][0])
+        out.sum().backward()
+        assert ddp.module[0].weight.grad is not None
 
 
 def test_post_accumulate_grad_hook_matches_torch():

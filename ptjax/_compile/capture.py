@@ -21,6 +21,7 @@ import threading
 import weakref
 
 import jax
+import jax.numpy as jnp
 
 from .._tensor import Tensor, _gather
 
@@ -106,6 +107,10 @@ class Capture:
         self.concrete_of = {}    # id(input tracer) -> the value it stands for in this call
         self.materialized = set()        # ids of arrays that first-step optimizer state was made from, concretely
         self.materialized_tensors = []   # the state tensors made from them (outside the trace from then on)
+        self.collective_world = None     # the process group whose collectives were traced (an SPMD program)
+        self.attribute_guards = {}       # (id, name) -> (object, name, value first seen): Python flags
+        self.attribute_writes = []       # (object, name, value): the flags the call changed (set by ``restore``)
+        self.backward_needed = []        # (reason, location): armed state that the traced backward must use
 
     # ---- bookkeeping helpers ---------------------------------------------------------------------------------
     def _mine(self):
@@ -283,6 +288,10 @@ class Capture:
             t.__dict__["_grad"] = g
         for gen, k in self.saved_keys.values():
             gen.__dict__["_key"] = k
+        self.attribute_writes = [(obj, name, getattr(obj, name)) for obj, name, start in self.attribute_guards.values()
+                                 if getattr(obj, name) != start]
+        for obj, name, start in self.attribute_guards.values():
+            setattr(obj, name, start)
 
     # ---- results ---------------------------------------------------------------------------------------------
     def alive_created(self):
@@ -328,31 +337,71 @@ class Capture:
 
 
 class HyperRead:
-    """Host action: read an optimizer param group's hyper-parameters (``optimizer._hyper(group)``)."""
+    """Host action: read an optimizer param group's hyper-parameters (``optimizer._hyper(group)``).
 
-    __slots__ = ("flags", "group_index", "keys", "layout", "optimizer", "types")
+    A compiled call re-reads them only when the group's settings changed since the last call (a scheduler's lr;
+    a setting held in a Tensor counts as changed every time), and keeps them as device scalars in between."""
+
+    __slots__ = ("_checked", "_device", "_valued", "flags", "group_index", "keys", "layout", "optimizer", "types")
 
     def __init__(self, optimizer, group_index, keys, flags, types):
         self.optimizer, self.group_index, self.keys, self.flags, self.types = optimizer, group_index, keys, flags, types
         self.layout = self._layout()
+        self._checked = self._valued = None     # the settings last found to keep the flags / give ``_device``
+        self._device = None
 
     def _layout(self):
         """How many param groups the optimizer has and how many parameters this one holds (add_param_group …)."""
         groups = self.optimizer.param_groups
         return (len(groups), len(groups[self.group_index]["params"]) if self.group_index < len(groups) else -1)
 
+    def _group(self):
+        return self.optimizer.param_groups[self.group_index]
+
     def same_as(self, other):
         return (isinstance(other, HyperRead) and other.optimizer is self.optimizer
                 and other.group_index == self.group_index and other.keys == self.keys and other.types == self.types)
 
     def values(self):
-        opt = self.optimizer
-        d = opt._hyper(opt.param_groups[self.group_index])
+        d = self.optimizer._hyper(self._group())
         return [d[k] for k in self.keys]
 
+    def device_values(self, sharding):
+        """The values as device scalars on ``sharding`` (the same arrays while the settings do not change)."""
+        settings = _settings(self._group())
+        if settings == self._valued:
+            return self._device
+        old = self._device or [None] * len(self.keys)
+        new = []
+        for v, prev in zip(self.values(), old):
+            same = prev is not None and prev[0] == v and type(prev[0]) is type(v)
+            new.append(prev if same else (v, jax.device_put(jnp.asarray(v), sharding)))
+        self._device, self._valued = new, _cacheable(settings)
+        return new
+
     def flags_hold(self):
-        opt = self.optimizer
-        return self._layout() == self.layout and opt._flags(opt.param_groups[self.group_index]) == self.flags
+        if self._layout() != self.layout:
+            return False
+        settings = _settings(self._group())
+        if settings == self._checked:
+            return True
+        if self.optimizer._flags(self._group()) != self.flags:
+            return False
+        self._checked = _cacheable(settings)
+        return True
+
+
+def _settings(group):
+    """A param group's settings (everything but its parameters), to tell whether any changed."""
+    return [v for k, v in group.items() if k != "params"]
+
+
+def _cacheable(settings):
+    """``settings``, or None when a value is a Tensor (it may change in place: never taken as unchanged)."""
+    for v in settings:
+        if isinstance(v, Tensor) or (isinstance(v, (tuple, list)) and any(isinstance(x, Tensor) for x in v)):
+            return None
+    return settings
 
 
 class SchedulerStep:

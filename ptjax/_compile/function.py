@@ -49,25 +49,29 @@ class Entry:
         self.key = key
         self.arg_objects = arg_objects      # objects in the key by identity, kept alive
         p = program
-        grad_presence = list(p.grad_guards) + [(s.owner, True) for s in p.donated + p.kept if s.kind == "grad"]
-        self.grad_presence = grad_presence
+        self.training = list(zip(p.modules, p.training))
+        self.requires_grad = list(zip(p.tensor_slots, p.requires_grad))
+        self.grad_presence = list(p.grad_guards) + [(s.owner, True) for s in p.donated + p.kept if s.kind == "grad"]
 
     def failed_guard(self):
         """None when every guard holds, else a description ``(what, from, to)`` of the first that does not."""
-        p = self.program
-        for m, flag in zip(p.modules, p.training):
+        for m, flag in self.training:
             if m.training is not flag:
                 return (f"module {type(m).__name__} .training", flag, m.training)
-        for t, rg in zip(p.tensor_slots, p.requires_grad):
+        for t, rg in self.requires_grad:
             if t._requires_grad is not rg:
                 return ("requires_grad of a captured tensor", rg, t._requires_grad)
         for t, had in self.grad_presence:
             if (t._grad is not None) is not had:
                 return (".grad of a captured tensor", "set" if had else "None", "None" if had else "set")
-        for a in p.hyper_reads:
+        for a in self.program.hyper_reads:
             if not a.flags_hold():
                 return (f"{type(a.optimizer).__name__}'s param groups (their number, parameters or flags)",
                         "as traced", "changed")
+        for obj, name, value in self.program.attribute_guards:
+            now = getattr(obj, name)
+            if now != value:
+                return (f"{type(obj).__name__}.{name}", value, now)
         return None
 
 
@@ -145,6 +149,9 @@ class CompiledFunction:
             self._eager_keys[key] = "state"
             return self.fn(*args, **kwargs)
         self._seed = (slots, host_plan)
+        brk = _unsupported(program, tensors)
+        if brk is not None:
+            return self._broke(key, brk, args, kwargs)
         for loc, what in program.breaks:
             report(GraphBreak(what, loc), self._name, self.fullgraph, runs_eagerly=False, stacklevel=4)
             COUNTERS["graph_breaks"] += 1
@@ -194,21 +201,39 @@ class CompiledFunction:
         warnings.warn(msg, UserWarning, stacklevel=4)
 
 
-def _make_differentiable(program, tensors):
-    """Let outputs that require grad (no backward inside) join the autograd graph through the compiled vjp."""
+def _differentiable(program, tensors):
+    """(input positions, outputs) of a program whose outputs require grad and whose backward runs later (a
+    compiled forward), or None."""
     plan = program.plan
     if not _Mode.enabled or plan["touched_grads"]:
-        return
+        return None
     outs = [s[1] for s in plan["out_spec"] if s[0] == "new" and s[2]]
     if not outs:
-        return
+        return None
     n = program.n_args
     positions = [i for i, t in enumerate(tensors) if t._requires_grad]
     used = {id(s) for s in program.donated + program.kept}
     positions += [n + i for i, s in enumerate(program.slots)
                   if s.kind == "tensor" and s.tensor._requires_grad and id(s) in used]
-    if positions:
-        program.make_differentiable(positions, outs)
+    return (positions, outs) if positions else None
+
+
+def _make_differentiable(program, tensors):
+    """Let outputs that require grad (no backward inside) join the autograd graph through the compiled vjp."""
+    diff = _differentiable(program, tensors)
+    if diff is not None:
+        program.make_differentiable(*diff)
+
+
+def _unsupported(program, tensors):
+    """A :class:`GraphBreak` for a traced call that one program cannot serve, else None."""
+    if program.backward_needed and not program.plan["touched_grads"]:
+        reason, location = program.backward_needed[0]
+        return GraphBreak(reason, location)
+    if program.world is not None and _differentiable(program, tensors) is not None:
+        return GraphBreak("ptjax.distributed collectives in a compiled function whose outputs are differentiated "
+                          "after it returns (compile the whole training step)", "<compiled function>")
+    return None
 
 
 def module_state(module):
@@ -227,6 +252,16 @@ def module_state(module):
 # ---- cache keys ----------------------------------------------------------------------------------------------
 
 def _key_of(args, kwargs):
+    """The cache key of a call (see the module docstring), its tensor arguments and the objects in the key."""
+    if not kwargs:   # the common call, positional tensors only: no pytree walk
+        parts = []
+        for x in args:
+            if type(x) is not Tensor:
+                break
+            d = x._data
+            parts.append((d.shape, d.dtype, x._requires_grad))
+        else:
+            return ((_positional(len(args)), tuple(parts), _Mode.enabled, D.get_default_dtype()), list(args), [])
     leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
     parts, tensors, objects = [], [], []
     for x in leaves:
@@ -240,6 +275,12 @@ def _key_of(args, kwargs):
             parts.append(("object", id(x)))
             objects.append(x)
     return (treedef, tuple(parts), _Mode.enabled, D.get_default_dtype()), tensors, objects
+
+
+@functools.cache
+def _positional(n):
+    """The tree structure of ``(args, {})`` for ``n`` positional leaves (what ``tree_flatten`` gives)."""
+    return jax.tree_util.tree_structure(((0,) * n, {}))
 
 
 def _leaf_names(args, kwargs, fn):

@@ -15,14 +15,15 @@ Optimizer and scheduler classes are patched only when their modules are imported
 """
 from __future__ import annotations
 
-import concurrent.futures
 import sys
 
 import jax
 
 from .._ops.random import Generator
 from .._tensor import Tensor
+from . import initial_state
 from .capture import Tracer
+from .location import user_location
 from .scalars import DeferredScalar
 
 active = None   # the open Capture, or None
@@ -73,17 +74,9 @@ def _item(cap, original):
     return item
 
 
-def _outside_trace(fn, args):
-    """``fn(*args)`` run as a normal JAX call (compiled once, cached), not staged into the trace in progress.
-
-    JAX keeps its trace state per thread, so a helper thread runs outside the trace."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(fn, *args).result()
-
-
 def _init_wrapper(cap, original):
     """``optimizer._jitted_init``: first-step state is computed concretely (it only needs the parameters' shapes
-    and the hyper-parameters), so the state tensors exist outside the trace; the trace is then redone."""
+    and the hyper-parameters), so the state tensors exist outside the trace (:mod:`.initial_state`)."""
     def _jitted_init(cls, flags):
         fn = original(cls, flags)
 
@@ -91,7 +84,7 @@ def _init_wrapper(cap, original):
             concrete = cap.concretize(args)
             if concrete is None:
                 return fn(*args)
-            out = _outside_trace(fn, concrete)
+            out = initial_state.make(fn, concrete)
             cap.materialized.update(id(a) for a in jax.tree_util.tree_leaves(out))
             return out
         return init
@@ -187,3 +180,41 @@ class window:
 def is_compiling():
     """True while ptjax.compile traces a function (``torch.compiler.is_compiling``)."""
     return active is not None
+
+
+# ---- what other parts of ptjax tell a trace in progress ------------------------------------------------------------
+
+def note_collective(world):
+    """A ``ptjax.distributed`` collective is being traced. True when ptjax.compile is tracing it: the program will
+    then run as one SPMD program over ``world``'s mesh. False when something else traces it."""
+    cap = active
+    if cap is None or not cap._mine():
+        return False
+    cap.collective_world = world
+    return True
+
+
+def guard_attribute(obj, name):
+    """The traced program depends on, and may set, the Python value ``obj.<name>``; call this before the traced
+    code first reads or changes it (a ``with ddp.no_sync():`` inside the function included). The program is reused
+    only for calls that start with the value seen then; like the tensors a trace writes, the attribute is restored
+    after tracing and each compiled call sets it to the value the traced call left (as running the Python would)."""
+    cap = active
+    if cap is not None and cap._mine():
+        cap.attribute_guards.setdefault((id(obj), name), (obj, name, getattr(obj, name)))
+
+
+def unsupported(reason):
+    """Code that cannot be compiled calls this first: while ptjax.compile traces, it is a graph break (the call
+    runs eagerly), raised before the code changes any Python state."""
+    if active is not None and active._mine():
+        from .breaks import GraphBreak
+        raise GraphBreak(reason, user_location())
+
+
+def backward_inside(reason):
+    """Python state armed here is used by a backward pass (DDP's reducer): the compiled function must run that
+    backward itself. If it does not, the call is a graph break (it runs eagerly) because ``reason``."""
+    cap = active
+    if cap is not None and cap._mine():
+        cap.backward_needed.append((reason, user_location()))

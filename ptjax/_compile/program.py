@@ -11,6 +11,7 @@ place). When the outputs must stay differentiable (a compiled ``forward`` under 
 from __future__ import annotations
 
 import gc
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -66,7 +67,7 @@ def trace(fn, args, kwargs, arg_tensors, slots, host_plan):
     state_specs = [_spec(s.get()) for s in slots]
     hyper_specs = [[_spec(v) for v in vals] for vals in host_values]
     with patches.window(cap):
-        closed = jax.make_jaxpr(core)(arg_specs, state_specs, hyper_specs)
+        closed = jax.make_jaxpr(core, axis_env=_axis_env())(arg_specs, state_specs, hyper_specs)
     inputs = [t._value for t in arg_tensors] + [s.get() for s in slots]
     program = Program(closed, plan, cap, slots, host_plan, len(arg_tensors), inputs)
     program.needs_retrace = cap.unknown or cap.host_cursor != len(host_plan)
@@ -75,6 +76,15 @@ def trace(fn, args, kwargs, arg_tensors, slots, host_plan):
     program.discovered_host = [a for a in cap.host if isinstance(a, HyperRead)]
     program.unknown_what = cap.unknown_what
     return program
+
+
+def _axis_env():
+    """The process group's mesh axis, bound while tracing so that ``ptjax.distributed`` collectives can be traced
+    (None when no process group exists)."""
+    pg = sys.modules.get("ptjax.distributed.process_group")
+    if pg is None or not pg.is_initialized():
+        return None
+    return [(pg.AXIS, pg._world().size())]
 
 
 def _merge(slots, more):
@@ -199,6 +209,11 @@ class Program:
         self._last_donated = [None] * len(self.donated)
         out_of = {id(s): i for s, i in plan["slot_writes"]}
         self._donated_outputs = [(j, out_of[id(s)]) for j, s in enumerate(self.donated)]
+        writes = plan["slot_writes"]
+        self._tensor_writes = [(s.tensor, i) for s, i in writes if s.kind == "tensor"]
+        self._grad_writes = [(s.owner, i) for s, i in writes if s.kind == "grad"]
+        self._key_writes = [(s.generator, i) for s, i in writes if s.kind == "key"]
+        self._out_spec = [(spec + (None, None))[:3] for spec in plan["out_spec"]]
         # whether a .grad was set before the call matters unless the call sets it itself without reading the old
         # gradient (zero_grad() then backward(): the first call, without gradients, shares the steady program)
         self.grad_guards = [(t, had) for i, (t, had) in cap.grad_guard.items() if i not in cap.saved_grad]
@@ -206,13 +221,20 @@ class Program:
         self.training = tuple(m.training for m in self.modules)
         self.requires_grad = tuple(s.tensor._requires_grad for s in slots if s.kind == "tensor")
         self.tensor_slots = [s.tensor for s in slots if s.kind == "tensor"]
-        self.hyper_reads = [a for a in self.host_actions if hasattr(a, "flags")]
-        self._host_cache = {}
+        self.hyper_reads = [a for a in self.host_actions if isinstance(a, HyperRead)]
+        self.attribute_guards = list(cap.attribute_guards.values())    # (object, name, value the call starts with)
+        self._attribute_writes = cap.attribute_writes                 # set after each call, as the Python does
+        self.backward_needed = list(cap.backward_needed)
+        self.world = cap.collective_world
         self.diff = None       # set by ``make_differentiable``
         # one device for every input, committed or not: otherwise JAX compiles again when an input that was made
         # by jnp/numpy (uncommitted) is next an output of this program (committed)
-        self.sharding = jax.sharding.SingleDeviceSharding(_device_of(input_arrays))
-        self._plain = jax.jit(self._run_flat, donate_argnums=(1,), in_shardings=self.sharding)
+        if self.world is not None:   # cross-process collectives inside: one SPMD program over the group's mesh
+            self.sharding = self.world.local_sharding
+            self._plain = SpmdProgram(self._run_flat, self.world, [len(a.shape) == 0 for a in closed.out_avals])
+        else:
+            self.sharding = jax.sharding.SingleDeviceSharding(_device_of(input_arrays))
+            self._plain = jax.jit(self._run_flat, donate_argnums=(1,), in_shardings=self.sharding)
 
     # ---- the pure function, as JAX sees it ---------------------------------------------------------------------
     def _assemble(self, arg_vals, don, kept, host_vals):
@@ -256,19 +278,10 @@ class Program:
     # ---- running -----------------------------------------------------------------------------------------------
     def host_values(self):
         """Run the host actions (scheduler steps) and read the hyper-parameters, as device scalars."""
-        if not self.host_actions:
-            return []
-        out, cache = [], self._host_cache
+        out = []
         for action in self.host_actions:
-            if hasattr(action, "flags"):
-                vals = []
-                for k, v in zip(action.keys, action.values()):
-                    key = (id(action), k)
-                    hit = cache.get(key)
-                    if hit is None or hit[0] != v or type(hit[0]) is not type(v):
-                        hit = cache[key] = (v, jax.device_put(jnp.asarray(v), self.sharding))
-                    vals.append(hit[1])
-                out.append(vals)
+            if isinstance(action, HyperRead):
+                out.append([d for _, d in action.device_values(self.sharding)])
             else:
                 action.run()
         return out
@@ -302,18 +315,15 @@ class Program:
         last = self._last_donated
         for j, i in self._donated_outputs:   # what the next call will find (and may donate) in those slots
             last[j] = outs[i]
-        for slot, i in plan["slot_writes"]:
-            v = outs[i]
-            if slot.kind == "tensor":
-                t = slot.tensor
-                t._data = v
-                t._version += 1
-            elif slot.kind == "grad":
-                g = slot.owner._grad
-                g._data = v
-                g._version += 1
-            else:
-                slot.generator._key = v
+        for t, i in self._tensor_writes:
+            t._data = outs[i]
+            t._version += 1
+        for owner, i in self._grad_writes:
+            g = owner._grad
+            g._data = outs[i]
+            g._version += 1
+        for gen, i in self._key_writes:
+            gen._key = outs[i]
         for pos, i in plan["arg_writes"]:
             arg_tensors[pos]._write(outs[i])
         for kind, (tk, target), payload in plan["grads"]:
@@ -327,20 +337,21 @@ class Program:
         for t, i in plan["escapes"]:
             t._data = outs[i]
             t._version += 1
+        for obj, name, value in self._attribute_writes:
+            setattr(obj, name, value)
         result = []
         new_tensors = []
-        for spec in plan["out_spec"]:
-            kind = spec[0]
+        for kind, a, _ in self._out_spec:
             if kind == "new":
-                t = Tensor._make(outs[spec[1]])
-                new_tensors.append((t, spec[1]))
+                t = Tensor._make(outs[a])
+                new_tensors.append((t, a))
                 result.append(t)
             elif kind == "item":
-                result.append(Tensor._make(outs[spec[1]]).item())
+                result.append(Tensor._make(outs[a]).item())
             elif kind == "arg":
-                result.append(arg_tensors[spec[1]])
+                result.append(arg_tensors[a])
             else:
-                result.append(spec[1])
+                result.append(a)
         if node_data is not None:
             self._record_node(node_data, new_tensors, arg_tensors)
         return jax.tree_util.tree_unflatten(plan["treedef"], result)
@@ -365,6 +376,44 @@ class Program:
                     tuple(edge(t) if t._requires_grad else None for t in inputs), avals)
         for j, o in enumerate(outs):
             o._grad_fn, o._out_idx, o._requires_grad = node, j, True
+
+
+class SpmdProgram:
+    """A program containing ``ptjax.distributed`` collectives, run as one SPMD program over the process group's
+    mesh: each rank's arrays are its shards of global arrays split along the rank axis (scalars travel as shape
+    ``(1,)``), ``jax.shard_map`` gives the program back exactly the rank's arrays, and the collectives traced in it
+    (``lax.psum`` over the axis) run across the processes, like the eager collectives' own programs
+    (``ptjax/distributed/_programs.py``). Called like the plain jitted program; returns this rank's outputs."""
+
+    def __init__(self, run_flat, world, out_scalar):
+        self.run_flat, self.world, self.out_scalar = run_flat, world, out_scalar
+        self._jitted = None   # built on the first call, when the number of each kind of input is known
+
+    def __call__(self, arg_vals, don, kept, host_vals):
+        from ..distributed._programs import _global
+        flat = [*arg_vals, *don, *kept, *(v for vals in host_vals for v in vals)]
+        if self._jitted is None:
+            self._jitted = self._build(len(arg_vals), len(don), len(kept), [len(v) for v in host_vals],
+                                       [a.ndim == 0 for a in flat])
+        outs = self._jitted(*[_global(self.world, a) for a in flat])
+        return [o.addressable_data(0).reshape(()) if s else o.addressable_data(0)
+                for o, s in zip(outs, self.out_scalar)]
+
+    def _build(self, n_args, n_don, n_kept, host_sizes, scalar):
+        def local(*xs):
+            xs = [x.reshape(()) if s else x for x, s in zip(xs, scalar)]
+            args, don, kept = xs[:n_args], xs[n_args:n_args + n_don], xs[n_args + n_don:n_args + n_don + n_kept]
+            rest, host = xs[n_args + n_don + n_kept:], []
+            for n in host_sizes:
+                host.append(rest[:n])
+                rest = rest[n:]
+            return tuple(o.reshape(1) if o.ndim == 0 else o for o in self.run_flat(args, don, kept, host))
+
+        from ..distributed.process_group import AXIS
+        spec = jax.sharding.PartitionSpec(AXIS)
+        mapped = jax.shard_map(local, mesh=self.world.mesh, in_specs=(spec,) * len(scalar), out_specs=spec,
+                               check_vma=False)
+        return jax.jit(mapped, donate_argnums=tuple(range(n_args, n_args + n_don)))
 
 
 class CompiledBackward:

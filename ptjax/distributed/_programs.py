@@ -26,9 +26,22 @@ _BOOL_AS = {"SUM": "MAX", "AVG": "MAX", "PRODUCT": "MIN"}
 
 
 def run(world, program, arrays):
-    """Run ``program`` on this rank's ``arrays``; returns this rank's result arrays (a list)."""
+    """Run ``program`` on this rank's ``arrays``; returns this rank's result arrays (a list).
+
+    Inside ``ptjax.compile`` (the arrays are tracers) the program's body joins the traced program instead: the
+    compiled step then runs as one SPMD program over the group's mesh (see ``ptjax/_compile/program.py``)."""
+    if any(isinstance(a, jax.core.Tracer) for a in arrays):
+        return _traced(world, program, arrays)
     shards = [_global(world, a) for a in arrays]
-    return [out.addressable_data(0) for out in program(*shards)]
+    return [out.addressable_data(0) for out in program.jitted(*shards)]
+
+
+def _traced(world, program, arrays):
+    from .._compile import patches
+    if not patches.note_collective(world):
+        raise RuntimeError("ptjax.distributed collectives can be traced only by ptjax.compile (whose program then "
+                           "spans the process group), not inside jax.jit, vmap or grad of your own")
+    return list(program.body(*arrays, n=world.size(), **dict(program.static)))
 
 
 def _global(world, a):
@@ -39,14 +52,23 @@ def _global(world, a):
     return jax.make_array_from_single_device_arrays((world.size() * a.shape[0],) + a.shape[1:], world.sharding, [a])
 
 
+class Program:
+    """A collective's SPMD program: ``jitted`` runs it on global arrays; ``body`` is what it runs per rank."""
+
+    def __init__(self, mesh, body, n_in, static):
+        self.body, self.static = body, static
+        spec = PartitionSpec(AXIS)
+
+        def local(*xs):  # a shard has at least one dimension: scalars travel as shape (1,)
+            return tuple(o.reshape(1) if o.ndim == 0 else o for o in body(*xs, n=mesh.size, **dict(static)))
+
+        self.jitted = jax.jit(jax.shard_map(local, mesh=mesh, in_specs=(spec,) * n_in, out_specs=spec,
+                                            check_vma=False))
+
+
 @functools.cache
 def _compiled(mesh, body, n_in, static):
-    spec = PartitionSpec(AXIS)
-
-    def local(*xs):  # a shard has at least one dimension: scalars travel as shape (1,)
-        return tuple(o.reshape(1) if o.ndim == 0 else o for o in body(*xs, n=mesh.size, **dict(static)))
-
-    return jax.jit(jax.shard_map(local, mesh=mesh, in_specs=(spec,) * n_in, out_specs=spec, check_vma=False))
+    return Program(mesh, body, n_in, static)
 
 
 def program(world, body, n_in=1, **static):

@@ -8,6 +8,14 @@ ready, the bucket's gradients are averaged over the ranks by one compiled progra
 (``ptjax.distributed.collectives.reduce_arrays``) whose all-reduces XLA combines into a single collective.
 Buckets are launched in bucket order on every rank, so all ranks issue the same collectives in the same order.
 
+Under ``ptjax.compile`` of a whole training step (forward, ``backward()``, optimizer step), the hooks run while
+the step is traced and their bucket all-reduces become part of the compiled program, which then runs as one SPMD
+program over the process group's mesh (``ptjax/_compile/program.py``): one program per step, the all-reduces
+inside it. The flags that decide the program (``no_sync()``, buffer broadcasts) are guarded: changing them
+compiles another program. Compiling only the forward of a DDP model is a graph break (that call runs eagerly):
+the reducer it arms is Python state that a later, separate backward needs; so is ``find_unused_parameters=True``
+(which parameters some rank used is read on the host).
+
 Differences from torch: gradients are not views into a flat bucket (``gradient_as_bucket_view`` is accepted and
 has no effect: JAX arrays are immutable, each ``.grad`` is written in place with its averaged value); communication
 does not overlap the backward computation (ptjax's backward produces all gradients in one compiled call before
@@ -186,6 +194,11 @@ class DistributedDataParallel(Module):
                 t._write(a)
 
     def forward(self, *inputs, **kwargs):
+        from ..._compile import patches
+        if self.find_unused_parameters:   # which parameters some rank used is read on the host after the all-reduce
+            patches.unsupported("DistributedDataParallel(find_unused_parameters=True) under ptjax.compile")
+        patches.guard_attribute(self, "require_forward_param_sync")    # compiled: Python flags fix the program
+        patches.guard_attribute(self, "require_backward_grad_sync")    # (no_sync() is another program)
         buffers = list(self.module.buffers())
         if self.require_forward_param_sync and self.broadcast_buffers and buffers:
             self._broadcast_from_rank0(buffers)
@@ -193,6 +206,9 @@ class DistributedDataParallel(Module):
         if is_grad_enabled() and self.require_backward_grad_sync:
             self.require_forward_param_sync = True
             self.reducer.prepare_for_backward(output)
+            patches.backward_inside("DistributedDataParallel's forward arms the gradient all-reduce of the backward "
+                                    "that follows it; compile the whole training step (forward, backward, "
+                                    "optimizer step) so that the all-reduce is part of the program")
         else:
             self.require_forward_param_sync = False
         return output
@@ -200,6 +216,8 @@ class DistributedDataParallel(Module):
     @contextlib.contextmanager
     def no_sync(self):
         """Backward passes inside accumulate gradients locally; the first one after it averages the sum."""
+        from ..._compile import patches
+        patches.guard_attribute(self, "require_backward_grad_sync")   # compiled: the value before this block
         previous, self.require_backward_grad_sync = self.require_backward_grad_sync, False
         try:
             yield
