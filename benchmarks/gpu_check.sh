@@ -54,10 +54,10 @@ PYEOF
 cat "$LOGS/env.log"
 
 if [ -n "$DRY" ]; then
-  run "device tests" 150 tests.log "$PY" -m pytest -p no:warnings tests/test_devices.py tests/test_devices_gpu.py \
+  run "device tests" 150 tests.log "$PY" -m pytest -o addopts=-q -p no:warnings tests/test_devices.py tests/test_devices_gpu.py \
     -k "not stand_in"
 else
-  run "device tests" 150 tests.log "$PY" -m pytest -p no:warnings tests/test_devices_gpu.py tests/test_devices.py \
+  run "device tests" 150 tests.log "$PY" -m pytest -o addopts=-q -p no:warnings tests/test_devices_gpu.py tests/test_devices.py \
     tests/test_tensor_core.py -k "not stand_in"
 fi
 

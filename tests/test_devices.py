@@ -218,7 +218,7 @@ from ptjax import _device
 cpu0, cpu1 = jax.devices("cpu")[:2]
 _device._stand_in_accelerators([cpu1])
 jax.config.update("jax_default_device", cpu1)  # as on a GPU machine: JAX's default device is the accelerator
-sys.exit(pytest.main(["-x", "tests/test_devices_gpu.py"]))
+sys.exit(pytest.main(["-o", "addopts=-q", "-x", "tests/test_devices_gpu.py"]))  # one process: the stand-in is set here
 """
 
 
