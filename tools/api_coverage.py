@@ -62,6 +62,7 @@ NESTED = "nested (jagged) and masked tensors: prototypes in torch; ptjax tensors
 FIRST_CLASS_DIMS = "functorch's first-class dimensions (Tensor.index binds Dim objects)"
 EXPORT = "torch.export: ahead-of-time capture into ATen graphs; ptjax compiles with jax.jit (ptjax.compile, ptjax.jit)"
 PROFILER = "torch.profiler (Kineto traces): profile ptjax with jax.profiler, which sees the XLA programs"
+QUASIRANDOM = "torch.quasirandom (SobolEngine): built on a table of Sobol direction numbers ptjax does not ship"
 SPARSE_SOLVER = "LOBPCG: torch's iterative eigensolver for large sparse symmetric problems (dense ones: linalg.eigh)"
 DSL_KERNELS = "torch's switchboard for Python-DSL kernel overrides (Triton, CuTe DSL): XLA generates the kernels"
 
@@ -124,6 +125,7 @@ EXCLUDED: dict[str, list[tuple[str, str]]] = {
         (NESTED, r"nested|masked"),
         (EXPORT, r"export"),
         (PROFILER, r"profiler"),
+        (QUASIRANDOM, r"quasirandom"),
     ],
     "torch.Tensor": [
         (DEPRECATED, TORCH_DEPRECATED + r"|storage|storage_type|resize|volatile|reinforce"),
