@@ -124,3 +124,27 @@ def test_index_put_accumulate():
     compare_call(lambda lib, x, v: lib.index_put(x, (build(lib, T([1])),), v), Sample(g.f(3, 4), g.f(4)))
     compare_call(lambda lib, x, v: x.index_put((build(lib, T([1])),), v), Sample(g.f(3, 4), g.i(4)),
                  message=True)  # dtypes must match
+
+
+
+def test_int_indices_in_a_loop_compile_once():
+    """``x[i] = v`` / ``x[i, idx]`` in a loop over ``i``: the integer is data of the compiled kernel, not part of its
+    key (a few compiles for the whole loop, not some per value), and the loop's result matches torch."""
+    import ptjax
+    from ptjax._stats import STATS
+
+    def fill(lib, x, idx):
+        x = x.clone()
+        rows = []
+        for i in range(x.shape[0]):
+            x[i] = float(i)
+            x[i, 1:3] += 1
+            x[-1 - i, idx] = -2.0
+            rows.append(x[i, idx])
+        return x, lib.stack(rows)
+
+    sample = Sample(g.f(9, 4), np.array([0, 3]))  # a shape no other test here compiles for
+    before = STATS["kernel_compiles"]
+    fill(ptjax, *(ptjax.tensor(a) for a in sample.args))
+    assert STATS["kernel_compiles"] - before < 9
+    compare_call(fill, sample)

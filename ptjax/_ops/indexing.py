@@ -220,10 +220,29 @@ def _check_bounds(i: Tensor, n, dim):
         raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
 
 
+def _ints_as_index_tensors(x: Tensor, pattern, tensors):
+    """The pattern with its integers made 0-d index tensors (``_T0``, which torch's rules read as integers), for
+    the compiled kernels ``_index`` / ``_index_put``: an integer in their static pattern would compile a kernel
+    per value, so ``x[i] = v`` in a loop over ``i`` would compile at every step."""
+    if not any(_is_int(p) and p != _T0 for p in pattern):
+        return pattern, tensors
+    given = iter(tensors)
+    new_pattern, new_tensors = [], []
+    for p in pattern:
+        if p == _T or p == _T0:
+            new_tensors.append(next(given))
+        elif _is_int(p):
+            new_tensors.append(_host_result(np.asarray(p, dtype=np.int64), x))
+            p = _T0
+        new_pattern.append(p)
+    return tuple(new_pattern), new_tensors
+
+
 def getitem(self: Tensor, index):
     pattern, tensors = parse_index(self, index)
     if not tensors and not any(isinstance(p, tuple) and p[0] == "b" for p in pattern):
         return _index_basic(self, pattern)
+    pattern, tensors = _ints_as_index_tensors(self, pattern, tensors)
     return _index(self, tensors, pattern)
 
 
@@ -238,6 +257,7 @@ def setitem(self: Tensor, index, value):
         value = _tensor(value, dtype=self.dtype) if not isinstance(value, (int, float, bool)) else value
     elif several_in_use():  # the value is copied in from any device, as torch's copy_
         value = value.to(self.device)
+    pattern, tensors = _ints_as_index_tensors(self, pattern, tensors)
     try:
         res = _index_put(self, tensors, value, pattern)
     except (ValueError, TypeError) as e:
