@@ -12,6 +12,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from . import _deprecated
 from . import _dtype as D
 from . import _strides
 from ._ops import creation, indexing, pointwise, random, reduction, registry, shape
@@ -171,6 +172,8 @@ def _install_other_methods():
     Tensor.new_full = _new_full
     Tensor.dim_order = lambda self: tuple(range(self.ndim))
     Tensor.backward = _backward
+    for name in _deprecated.TENSOR_METHODS:  # Tensor.qr … (deprecated in torch, still there)
+        setattr(Tensor, name, getattr(_deprecated, name))
     for name in ("hardshrink", "prelu"):  # nn functionals that torch also has as Tensor methods
         setattr(Tensor, name, _nn_method(name))
     _install_predicates_and_plumbing()

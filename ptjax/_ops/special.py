@@ -31,8 +31,7 @@ def _no_half(kernel_name, *params):
     def check(*args, **kwargs):
         for a in list(args) + list(kwargs.values()):
             if isinstance(a, Tensor) and a.dtype.name in ("float16", "bfloat16"):
-                name = D.SCALAR_TYPE_NAME[a.dtype.name]
-                raise NotImplementedError(f'"{kernel_name}_cpu" not implemented for \'{name}\'')
+                raise D.kernel_not_implemented(f"{kernel_name}_cpu", a.dtype)
     return check
 
 
@@ -90,7 +89,7 @@ def _incomplete_gamma_check(name):
                                 f"{type(t).__name__}")
         common = D.promote_types(input.dtype, other.dtype)
         if not common.is_floating_point:
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{D.SCALAR_TYPE_NAME[common.name]}\'')
+            raise D.kernel_not_implemented(f"{name}_cpu", common)
     return check
 
 
