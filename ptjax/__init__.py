@@ -153,7 +153,8 @@ def typename(obj):
 # (yet) part of ptjax reads as a missing attribute, so ``hasattr(ptjax, "jit")`` is False rather than an error
 _SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends", "fft", "special",
                "distributions", "testing", "compiler", "amp", "_dynamo", "functional", "onnx", "hub", "random",
-               "types", "overrides", "linalg", "accelerator", "cpu", "multiprocessing", "signal"}
+               "types", "overrides", "linalg", "accelerator", "cpu", "multiprocessing", "signal",
+               "__future__"}
 # torch.autocast, torch.GradScaler and the autocast state functions, resolved from ptjax.amp on first use
 _FROM_AMP = {"autocast", "GradScaler", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
              "set_autocast_dtype", "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",
