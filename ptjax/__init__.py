@@ -43,6 +43,9 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 from .autograd.grad_mode import is_inference_mode_enabled
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from ._higher_order import cond, while_loop
+from ._deprecated import (chain_matmul, cholesky, lu, lu_solve, qr, set_default_tensor_type,  # torch warns
+                          triangular_solve)
+from ._deprecated import range  # torch.range (shadows the builtin in this module only)
 from ._settings import (are_deterministic_algorithms_enabled, get_deterministic_debug_mode, get_num_interop_threads,
                         get_num_threads, init_num_threads, is_deterministic_algorithms_warn_only_enabled,
                         is_warn_always_enabled, set_deterministic_debug_mode, set_flush_denormal,
@@ -150,7 +153,8 @@ def typename(obj):
 # (yet) part of ptjax reads as a missing attribute, so ``hasattr(ptjax, "jit")`` is False rather than an error
 _SUBMODULES = {"nn", "optim", "utils", "vision", "jit", "func", "distributed", "backends", "fft", "special",
                "distributions", "testing", "compiler", "amp", "_dynamo", "functional", "onnx", "hub", "random",
-               "types", "overrides", "linalg", "accelerator", "cpu", "multiprocessing", "signal"}
+               "types", "overrides", "linalg", "accelerator", "cpu", "multiprocessing", "signal",
+               "__future__"}
 # torch.autocast, torch.GradScaler and the autocast state functions, resolved from ptjax.amp on first use
 _FROM_AMP = {"autocast", "GradScaler", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
              "set_autocast_dtype", "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",

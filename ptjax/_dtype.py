@@ -66,6 +66,15 @@ CPP_TYPE_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char"
                  "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
                  "float64": "double", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
+
+
+def kernel_not_implemented(kernel: str, d, error=NotImplementedError):
+    """torch's refusal of a dtype by one of its kernels: ``"addmm_impl_cpu_" not implemented for 'Bool'``;
+    ``d``: a dtype, a NumPy dtype or a dtype name."""
+    name = d.name if isinstance(d, dtype) else np.dtype(d).name if not isinstance(d, str) else d
+    return error(f"\"{kernel}\" not implemented for '{SCALAR_TYPE_NAME[name]}'")
+
+
 _NP_TO_DTYPE = {d.np: d for d in ALL}
 NP_KIND = {d.np: d._kind for d in ALL}  # NumPy dtype -> 0 bool, 1 integer, 2 floating, 3 complex
 _BY_NAME = {**{d.name: d for d in ALL}, **ALIASES}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from . import _deprecated
 from . import _dtype as D
 from . import _strides
 from ._ops import creation, indexing, pointwise, random, reduction, registry, shape
@@ -171,6 +172,8 @@ def _install_other_methods():
     Tensor.new_full = _new_full
     Tensor.dim_order = lambda self: tuple(range(self.ndim))
     Tensor.backward = _backward
+    for name in _deprecated.TENSOR_METHODS:  # Tensor.qr … (deprecated in torch, still there)
+        setattr(Tensor, name, getattr(_deprecated, name))
     for name in ("hardshrink", "prelu"):  # nn functionals that torch also has as Tensor methods
         setattr(Tensor, name, _nn_method(name))
     _install_predicates_and_plumbing()
@@ -254,6 +257,14 @@ def _elementwise_python(self, fn, *others):
     return assign(self, creation.tensor(out))
 
 
+def _module_load(self, other, assign=False):
+    """What ``load_state_dict`` loads into ``self`` from ``other`` when it swaps tensors (see ptjax.__future__):
+    ``other`` itself (detached) with ``assign``, else ``self`` with ``other``'s values (detached)."""
+    if assign:
+        return other.detach()
+    return self.copy_(other).detach()
+
+
 def _new(self, *args, **kwargs):
     """``Tensor.new(...)``: the legacy constructor with this tensor's dtype and device."""
     return creation.legacy_new(self.dtype, *args, device=kwargs.get("device", self.device))
@@ -322,7 +333,7 @@ def _install_predicates_and_plumbing():
     Tensor.as_strided = shape.as_strided
     Tensor.as_strided_ = shape.metadata_inplace(shape.as_strided)
     Tensor.as_subclass = lambda self, cls: self if cls is Tensor or isinstance(self, cls) else cls(self)
-    Tensor.module_load = classmethod(lambda cls, other, assign=False: other)
+    Tensor.module_load = _module_load
     Tensor.apply_ = lambda self, callable: _elementwise_python(self, callable)
     Tensor.map_ = lambda self, tensor, callable: _elementwise_python(self, callable, tensor)
     Tensor.map2_ = lambda self, x, y, callable: _elementwise_python(self, callable, x, y)

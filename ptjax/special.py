@@ -43,6 +43,7 @@ erfcx = _TABLE["special_erfcx"].public
 entr = _TABLE["special_entr"].public
 xlog1py = _TABLE["special_xlog1py"].public
 zeta = _TABLE["special_zeta"].public
+airy_ai = _TABLE["special_airy_ai"].public
 bessel_j0 = _TABLE["special_bessel_j0"].public
 bessel_j1 = _TABLE["special_bessel_j1"].public
 bessel_y0 = _TABLE["special_bessel_y0"].public

@@ -70,3 +70,46 @@ def test_sharing_strategies_as_torch():
     assert set(torch.multiprocessing.__all__) <= set(mp.__all__)
     for name in ("Queue", "Process", "get_context", "cpu_count"):
         assert getattr(mp, name) is getattr(__import__("multiprocessing"), name)
+
+
+# torch's DDP tutorial pattern: mp.spawn, init_process_group("gloo") from MASTER_ADDR/PORT, DDP, one SGD step
+DDP_SCRIPT = textwrap.dedent("""
+    import os, sys
+    import torch
+    import torch.distributed as dist
+    import torch.multiprocessing as mp
+    import torch.nn as nn
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    def demo(rank, world_size, port):
+        os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", port
+        dist.init_process_group("gloo", rank=rank, world_size=world_size)
+        torch.manual_seed(rank)          # different initial weights: DDP broadcasts rank 0's
+        model = nn.Sequential(nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 5))
+        ddp = DDP(model)
+        opt = torch.optim.SGD(ddp.parameters(), lr=0.1)
+        nn.MSELoss()(ddp(torch.randn(20, 10)), torch.randn(20, 5)).backward()
+        opt.step()
+        sums = [torch.zeros(1) for _ in range(world_size)]
+        dist.all_gather(sums, model[0].weight.sum().reshape(1))
+        print(f"rank {rank} agree {all(bool(s == sums[0]) for s in sums)}", flush=True)
+        dist.destroy_process_group()
+
+    if __name__ == "__main__":
+        mp.spawn(demo, args=(2, sys.argv[1]), nprocs=2, join=True)
+""")
+
+
+def test_ddp_tutorial_with_spawn(tmp_path):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    script = tmp_path / "ddp.py"
+    script.write_text(DDP_SCRIPT)
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-m", "ptjax", str(script), port], capture_output=True, text=True,
+                       timeout=240, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert sorted(line for line in r.stdout.splitlines() if line.startswith("rank")) == ["rank 0 agree True",
+                                                                                         "rank 1 agree True"]

@@ -631,3 +631,73 @@ def test_batchnorm_state_dict_without_num_batches_tracked(with_metadata):
         result = bn.load_state_dict(sd, strict=False)
         return result.missing_keys, result.unexpected_keys, int(bn.num_batches_tracked)
     assert keys(ptjax) == keys(torch)
+
+
+# ---- swap_tensors and the torch.__future__ conversion switches -------------------------------------------------
+
+def test_swap_tensors_matches_torch():
+    def run(lib, nn):
+        t1, t2 = lib.arange(2), nn.Parameter(lib.ones(3))
+        t2.tag = "p"
+        lib.utils.swap_tensors(t1, t2)
+        return [type(t1).__name__, to_numpy(t1).tolist(), t1.requires_grad, t1.tag, type(t2).__name__,
+                to_numpy(t2).tolist(), t2.requires_grad, hasattr(t2, "tag")]
+    assert run(ptjax, pnn) == run(torch, tnn)
+    import weakref
+
+    def with_weakref(lib, nn):
+        t = lib.ones(1)
+        keep = weakref.ref(t)  # noqa: F841
+        lib.utils.swap_tensors(lib.ones(2), t)
+    same_error(with_weakref)
+
+
+def test_swap_tensors_views_follow_their_storage():
+    def run(lib, nn):
+        base, other = lib.arange(3.0), lib.zeros(4)
+        view, alias = base.detach()[:2], base.detach()
+        lib.utils.swap_tensors(base, other)
+        view.add_(10)
+        lib.utils.swap_tensors(base, alias)  # with its own alias: the same storage stays
+        base.add_(1)
+        return [to_numpy(t).tolist() for t in (base, other, view, alias)]
+    assert run(ptjax, pnn) == run(torch, tnn)
+
+
+@pytest.mark.parametrize("flag", [None, "swap", "overwrite"])
+def test_future_module_conversion_flags_match_torch(flag):
+    def run(lib, nn):
+        future = lib.__future__
+        if flag:
+            getattr(future, f"set_{flag}_module_params_on_conversion")(True)
+        try:
+            m = nn.BatchNorm1d(2)
+            with lib.no_grad():
+                m.weight.copy_(lib.tensor([0.5, 2.0]))
+            m(lib.tensor([[1.0, 2.0], [3.0, 5.0]])).pow(2).sum().backward()
+            w, g, rm = m.weight, m.weight.grad, m.running_mean
+            m.double()
+            out = [w is m.weight, g is m.weight.grad, rm is m.running_mean, str(w.dtype), str(m.weight.dtype),
+                   str(m.weight.grad.dtype), type(m.weight).__name__, m.weight.requires_grad, m.weight.is_leaf,
+                   to_numpy(m.weight.grad).tolist()]
+            w, rm = m.weight, m.running_mean
+            for assign in (False, True):
+                sd = {k: v + 1 if v.is_floating_point() else v for k, v in m.state_dict().items()}
+                m.load_state_dict(sd, assign=assign)
+                out += [w is m.weight, rm is m.running_mean, str(m.weight.dtype), m.weight.requires_grad,
+                        to_numpy(m.weight.detach()).tolist(), to_numpy(m.running_mean).tolist()]
+            return out
+        finally:
+            future.set_swap_module_params_on_conversion(False)
+            future.set_overwrite_module_params_on_conversion(False)
+    assert run(ptjax, pnn) == run(torch, tnn)
+
+
+def test_module_load_matches_torch():
+    def run(lib, nn):
+        dest, src = lib.zeros(2, dtype=lib.float64), lib.tensor([1.0, 2.0], requires_grad=True)
+        copied = dest.module_load(src)
+        assigned = dest.module_load(src, assign=True)
+        return [str(copied.dtype), to_numpy(dest).tolist(), copied.requires_grad, str(assigned.dtype),
+                assigned.requires_grad, to_numpy(assigned).tolist()]
+    assert run(ptjax, pnn) == run(torch, tnn)

@@ -44,7 +44,7 @@ SYMBOLIC = "symbolic-shape helpers of torch.compile's tracer"
 FUNCTIONALIZATION = "`*_copy` twins of view ops, for torch.compile's functionalization (same as view + clone)"
 ATEN_KERNELS = "undocumented ATen kernels behind nn modules / nn.functional (callers use those)"
 OTHER_DEVICES = "devices ptjax does not target (IPU, XLA via torch_xla, Vulkan, MTIA, MAIA, XPU, Apple's MPS)"
-DEPRECATED = "deprecated: torch itself warns (or raises) that the name is deprecated or removed"
+DEPRECATED = "deprecated: torch itself raises (or warns) that the name is removed (or deprecated)"
 PY2 = "Python 2 protocol names (never called by Python 3)"
 PY_INTERNALS = "Python object plumbing and torch's subclass-dispatch protocols, not tensor API"
 CUDA_RUNTIME = "the CUDA runtime itself (allocator, library handles, CUDA graphs, NVTX, NCCL, jiterator): XLA owns it"
@@ -66,9 +66,8 @@ QUASIRANDOM = "torch.quasirandom (SobolEngine): built on a table of Sobol direct
 SPARSE_SOLVER = "LOBPCG: torch's iterative eigensolver for large sparse symmetric problems (dense ones: linalg.eigh)"
 DSL_KERNELS = "torch's switchboard for Python-DSL kernel overrides (Triton, CuTe DSL): XLA generates the kernels"
 
-# removed (calling raises) or warning when called, in torch and Tensor alike
-TORCH_DEPRECATED = r"eig|symeig|lstsq|solve|matrix_rank|chain_matmul|range|set_default_tensor_type|lu|lu_solve|qr|" \
-                   r"cholesky|triangular_solve"
+# removed: calling them raises in torch (the deprecated ones that still work are in ptjax/_deprecated.py)
+TORCH_DEPRECATED = r"eig|symeig|lstsq|solve|matrix_rank"
 
 EXCLUDED: dict[str, list[tuple[str, str]]] = {
     "*": [

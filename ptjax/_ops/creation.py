@@ -352,7 +352,7 @@ def _tri_indices(name, lower):
     def indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
         dtype = D.to_dtype(dtype) if dtype is not None else D.int64
         if dtype not in (D.int32, D.int64):
-            raise NotImplementedError(f'"{name}" not implemented for \'{D.SCALAR_TYPE_NAME[dtype.name]}\'')
+            raise D.kernel_not_implemented(name, dtype)
         if row < 0:
             raise RuntimeError(f"row must be non-negative, got{row}")
         if col < 0:

@@ -53,7 +53,7 @@ def type_name(t):
 
 
 def not_implemented(kernel, t):
-    return NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{type_name(t)}'")
+    return D.kernel_not_implemented(f"{kernel}_cpu", t.dtype)
 
 
 def floating(t, name=None, kernel=None, low=False):

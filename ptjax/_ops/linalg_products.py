@@ -139,7 +139,7 @@ def _matrix_power_check(input, n):
     if n < 0:
         floating(input, "linalg.inv", low=True)
     elif n >= 2 and input.dtype.name == "bool":
-        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+        raise D.kernel_not_implemented("addmm_impl_cpu_", D.bool)
 
 
 def _power(A, n):

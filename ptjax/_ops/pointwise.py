@@ -6,7 +6,6 @@ import functools
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
@@ -177,7 +176,7 @@ def _integral_only(name, *arrays, bool_ok=True):
     for a in arrays:
         d = getattr(a, "dtype", None)
         if d is not None and (jnp.issubdtype(d, jnp.inexact) or (not bool_ok and d == jnp.bool_)):
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{D.SCALAR_TYPE_NAME[np.dtype(d).name]}\'')
+            raise D.kernel_not_implemented(f"{name}_cpu", d)
 
 
 @op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True)
@@ -388,7 +387,7 @@ def _floating_only(name, *arrays):
     for a in arrays:
         d = getattr(a, "dtype", None)
         if d is not None and not jnp.issubdtype(d, jnp.inexact):
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{D.SCALAR_TYPE_NAME[np.dtype(d).name]}\'')
+            raise D.kernel_not_implemented(f"{name}_cpu", d)
 
 
 @op(tensors=("input", "other"), promote=BINARY, differentiable=False, inplace=True)

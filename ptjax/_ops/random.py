@@ -89,6 +89,17 @@ def _key(generator):
     return (generator or default_generator).next_key()
 
 
+@jax.jit
+def _key_i64(k):
+    return jax.random.key_data(k).astype(jnp.int64)
+
+
+def key_tensor(generator=None):
+    """A fresh JAX key (from ptjax's generator) as an int64 tensor: a dynamic input of a kernel that draws
+    (dropout, rrelu, the distributions' samplers), never a static one."""
+    return Tensor._make(_key_i64(_key(generator)))
+
+
 # the draws below are compiled per (shape, dtype, device), their output built on the device given first; keys are
 # uncommitted (they follow the data, see _device.py)
 

@@ -138,7 +138,7 @@ def _softmax_cast(x, dtype):
     if dtype is not None:
         x = x.astype(D.to_dtype(dtype).np)
     elif not jnp.issubdtype(x.dtype, jnp.inexact):
-        raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for \'{D.SCALAR_TYPE_NAME[x.dtype.name]}\'')
+        raise D.kernel_not_implemented("softmax_lastdim_kernel_impl", x.dtype, RuntimeError)
     return x
 
 
@@ -355,8 +355,7 @@ def cummin(input, dim):
 
 def _logcumsumexp_check(input, dim):
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        name = D.SCALAR_TYPE_NAME[input.dtype.name]
-        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{name}\'')
+        raise D.kernel_not_implemented("logcumsumexp_out_cpu", input.dtype)
 
 
 @op(jit=True, check=_logcumsumexp_check)
@@ -530,7 +529,7 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 def _floating_input(name):
     def check(input, *args, **kwargs):
         if not input.dtype.is_floating_point:
-            raise NotImplementedError(f'"{name}" not implemented for \'{D.SCALAR_TYPE_NAME[input.dtype.name]}\'')
+            raise D.kernel_not_implemented(name, input.dtype)
     return check
 
 
@@ -665,7 +664,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
 def _bincount_check(input, weights=None, minlength=0, length=0):
     if input.ndim != 1 or input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is D.bool:
         if input.dtype.is_floating_point:
-            raise NotImplementedError(f'"bincount_cpu" not implemented for \'{D.SCALAR_TYPE_NAME[input.dtype.name]}\'')
+            raise D.kernel_not_implemented("bincount_cpu", input.dtype)
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is not None and weights.shape != input.shape:
         raise RuntimeError("weights should be 1-d and have the same length as input")

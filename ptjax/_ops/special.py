@@ -31,8 +31,7 @@ def _no_half(kernel_name, *params):
     def check(*args, **kwargs):
         for a in list(args) + list(kwargs.values()):
             if isinstance(a, Tensor) and a.dtype.name in ("float16", "bfloat16"):
-                name = D.SCALAR_TYPE_NAME[a.dtype.name]
-                raise NotImplementedError(f'"{kernel_name}_cpu" not implemented for \'{name}\'')
+                raise D.kernel_not_implemented(f"{kernel_name}_cpu", a.dtype)
     return check
 
 
@@ -90,7 +89,7 @@ def _incomplete_gamma_check(name):
                                 f"{type(t).__name__}")
         common = D.promote_types(input.dtype, other.dtype)
         if not common.is_floating_point:
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{D.SCALAR_TYPE_NAME[common.name]}\'')
+            raise D.kernel_not_implemented(f"{name}_cpu", common)
     return check
 
 
@@ -252,6 +251,42 @@ special_modified_bessel_k0 = _bessel("modified_bessel_k0", lambda x: _bessel_k(0
 special_modified_bessel_k1 = _bessel("modified_bessel_k1", lambda x: _bessel_k(1, x, scaled=False))
 special_scaled_modified_bessel_k0 = _bessel("scaled_modified_bessel_k0", lambda x: _bessel_k(0, x, scaled=True))
 special_scaled_modified_bessel_k1 = _bessel("scaled_modified_bessel_k1", lambda x: _bessel_k(1, x, scaled=True))
+def _bessel_first_kind_fractional(order, z):
+    """J_order(z) for z > 0 and any real order: Bessel's integral with Schläfli's correction term."""
+    zs = jnp.minimum(z, _ASYMPTOTIC_FROM)
+    main = _integral(lambda t: jnp.cos(zs[..., None] * jnp.sin(t) - order * t),
+                     jnp.zeros_like(z), jnp.full_like(z, math.pi)) / math.pi
+    end = jnp.arcsinh((50.0 + abs(order) * 10) / zs)   # the correction's integrand is below e^-50 beyond
+    correction = _integral(lambda t: jnp.exp(-zs[..., None] * jnp.sinh(t) - order * t), jnp.zeros_like(z), end)
+    small = main - math.sin(order * math.pi) / math.pi * correction
+    return jnp.where(z < _ASYMPTOTIC_FROM, small, _hankel(order, jnp.maximum(z, _ASYMPTOTIC_FROM))[0])
+
+
+_AIRY_SERIES_UP_TO = 2.0
+_AI0, _AIP0 = 0.355028053887817239260, -0.258819403792806798405  # Ai(0), Ai'(0)
+
+
+def _airy_ai(x):
+    """Ai(x): Maclaurin series for |x| <= 2; beyond, with zeta = 2/3 |x|^(3/2), sqrt(x/3)/pi K_1/3(zeta) for
+    x > 0 and sqrt(|x|)/3 (J_1/3(zeta) + J_-1/3(zeta)) for x < 0. NaN at ±inf, as torch."""
+    xs = jnp.clip(x, -_AIRY_SERIES_UP_TO, _AIRY_SERIES_UP_TO)
+    cube, f_term, g_term = xs ** 3, jnp.ones_like(xs), xs
+    f, g = f_term, g_term
+    for k in range(30):
+        f_term = f_term * cube / ((3 * k + 2) * (3 * k + 3))
+        g_term = g_term * cube / ((3 * k + 3) * (3 * k + 4))
+        f, g = f + f_term, g + g_term
+    series = _AI0 * f + _AIP0 * g
+    ax = jnp.maximum(jnp.abs(x), _AIRY_SERIES_UP_TO)
+    zeta = 2.0 / 3.0 * ax ** 1.5
+    positive = jnp.sqrt(ax / 3) / math.pi * _bessel_k(1.0 / 3.0, zeta, scaled=False)
+    negative = jnp.sqrt(ax) / 3 * (_bessel_first_kind_fractional(1.0 / 3.0, zeta)
+                                   + _bessel_first_kind_fractional(-1.0 / 3.0, zeta))
+    ai = jnp.where(jnp.abs(x) <= _AIRY_SERIES_UP_TO, series, jnp.where(x > 0, positive, negative))
+    return jnp.where(jnp.isfinite(x), ai, jnp.nan)
+
+
+special_airy_ai = _bessel("airy_ai", _airy_ai)
 special_spherical_bessel_j0 = _bessel(
     "spherical_bessel_j0",
     lambda x: jnp.where(jnp.isinf(x), 0.0, jnp.where(x == 0, 1.0, jnp.sin(x) / jnp.where(x == 0, 1.0, x))))

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from .._ops import random as _random
 from .._ops.registry import op
 from .._tensor import Tensor
-from ..nn._functional_utils import _key_tensor
+from .._ops.random import key_tensor
 
 
 @op(tensors=("concentration", "key"), jit=True, method=False, function=False, grad_name="StandardGammaBackward0")
@@ -21,7 +21,7 @@ def _standard_gamma(concentration, key):
 
 
 def standard_gamma(concentration):
-    return _standard_gamma(concentration, _key_tensor())
+    return _standard_gamma(concentration, key_tensor())
 
 
 def _draw(fn, *args, dtype):

@@ -11,7 +11,8 @@ from .._ops import pointwise as _pointwise
 from .._ops.reduction import log_softmax as _log_softmax_op
 from .._ops.reduction import softmax as _softmax_op
 from .._ops.registry import op
-from ._functional_utils import _inplace, _key_tensor
+from .._ops.random import key_tensor
+from ._functional_utils import _inplace
 
 __all__ = [
     "relu", "relu_", "hardtanh", "hardtanh_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "celu", "celu_",
@@ -257,7 +258,7 @@ def _rrelu_train(input, key, lower, upper):
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     if training:
-        res = _rrelu_train(input, _key_tensor(), float(lower), float(upper))
+        res = _rrelu_train(input, key_tensor(), float(lower), float(upper))
         return input.copy_(res) if inplace else res
     return leaky_relu(input, (lower + upper) / 2, inplace)
 
@@ -314,4 +315,4 @@ def _gumbel_softmax(logits, key, tau, hard, dim):
 
 
 def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
-    return _gumbel_softmax(logits, _key_tensor(), float(tau), bool(hard), dim)
+    return _gumbel_softmax(logits, key_tensor(), float(tau), bool(hard), dim)

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 from .._ops import dispatch as _dispatch
 from .._ops.registry import op
 from ._functional_activation import _SELU_ALPHA, _SELU_SCALE
-from ._functional_utils import _key_tensor
+from .._ops.random import key_tensor
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
@@ -29,7 +29,7 @@ def _dropout(input, key, p, mask_shape):
 
 
 def _run_dropout(input, p, inplace, mask_shape):
-    res = _dropout(input, _key_tensor(), float(p), tuple(mask_shape))
+    res = _dropout(input, key_tensor(), float(p), tuple(mask_shape))
     if inplace:
         _dispatch.check_inplace(input)
         return _dispatch.assign(input, res)
@@ -104,7 +104,7 @@ def _run_alpha_dropout(input, p, training, inplace, mask_shape):
         return input
     if p == 1:
         return input.mul_(0) if inplace else input * 0
-    res = _alpha_dropout(input, _key_tensor(), float(p), mask_shape)
+    res = _alpha_dropout(input, key_tensor(), float(p), mask_shape)
     return input.copy_(res) if inplace else res
 
 

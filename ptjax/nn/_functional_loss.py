@@ -88,7 +88,7 @@ def _class_axis(input):
 def _floating_kernel(kernel, input):
     """torch's error where its CPU kernel ``kernel`` has no version for the (integer, bool, complex) input."""
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{D.SCALAR_TYPE_NAME[input.dtype.name]}\'')
+        raise D.kernel_not_implemented(kernel, input.dtype)
 
 
 def _nll_check(input, target, weight, ignore_index, reduction):

@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from .._ops import dispatch as _dispatch
-from .._ops import random as _random
-from .._tensor import Tensor
 
 
 def _shape_list(shape):
@@ -70,16 +67,6 @@ def _dims(shape):
 
 def _inplace(o, input, args=()):
     return _dispatch.inplace(o, input, tuple(args), {})
-
-
-@jax.jit
-def _key_i64(k):
-    return jax.random.key_data(k).astype(jnp.int64)
-
-
-def _key_tensor(generator=None):
-    """A fresh JAX key (from ptjax's generator) as an int64 tensor: a dynamic kernel input, never static."""
-    return Tensor._make(_key_i64(_random._key(generator)))
 
 
 def _traced(a):

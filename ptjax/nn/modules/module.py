@@ -5,7 +5,9 @@ import itertools
 import warnings
 from collections import OrderedDict, namedtuple
 
+from ... import __future__ as _future
 from ..._tensor import Tensor
+from ...utils import swap_tensors
 from ...autograd.grad_mode import no_grad
 from ..parameter import Buffer, Parameter
 
@@ -452,22 +454,46 @@ class Module:
         if recurse:
             for m in self.children():
                 m._apply(fn)
-        for param in self._parameters.values():
+        swap = _future.get_swap_module_params_on_conversion()
+        overwrite = _future.get_overwrite_module_params_on_conversion()
+        for key, param in self._parameters.items():
             if param is None:
                 continue
             with no_grad():
                 new = fn(param)
-            if new is not param:
+            grad = param.grad
+            if swap:
+                self._swap_param(key, param, Parameter(new, requires_grad=param.requires_grad), grad, fn)
+            elif overwrite:
+                param = self._parameters[key] = Parameter(new, param.requires_grad)
+            elif new is not param:
                 param.data = new
-            if param.grad is not None:
+            if grad is not None and not swap:
                 with no_grad():
-                    g = fn(param.grad)
-                if g is not param.grad:
-                    param.grad.data = g
+                    g = fn(grad)
+                if overwrite:
+                    param.grad = g
+                elif g is not grad:
+                    grad.data = g
         for key, buf in self._buffers.items():
             if buf is not None:
                 self._buffers[key] = fn(buf)
         return self
+
+    def _swap_param(self, key, param, new, grad, fn):
+        """``_apply`` under ``torch.__future__.set_swap_module_params_on_conversion(True)``: ``param`` (and its
+        ``.grad``) keep their identity and take the converted content."""
+        param.grad = None
+        try:
+            swap_tensors(param, new)
+            if grad is not None:
+                with no_grad():
+                    g = fn(grad)
+                swap_tensors(grad, g.requires_grad_(grad.requires_grad))
+        except Exception as e:
+            param.grad = grad
+            raise RuntimeError(f"_apply(): Couldn't swap {self._get_name()}.{key}") from e
+        param.grad = grad
 
     def apply(self, fn):
         for m in self.children():
@@ -791,10 +817,13 @@ class _PENDING:
 
 
 def _apply_plan(plan, assign):
+    swap = _future.get_swap_module_params_on_conversion()
     with no_grad():
         for owner, name, current, value in plan:
             if owner is None:
                 current.set_extra_state(value)
+            elif swap:
+                _load_by_swap(current, value, assign)
             elif assign:
                 if isinstance(current, Parameter):
                     new = Parameter(value.to(current.device), requires_grad=current.requires_grad)
@@ -803,3 +832,18 @@ def _apply_plan(plan, assign):
                 owner[name] = new
             else:
                 current.copy_(value)
+
+
+def _load_by_swap(current, value, assign):
+    """``load_state_dict`` under ``torch.__future__.set_swap_module_params_on_conversion(True)``: ``current``
+    keeps its identity and takes the content of ``current.module_load(value, assign=assign)``."""
+    new = current.module_load(value, assign=assign)
+    if new is value or new is current:
+        raise RuntimeError("module_load returned one of self or other, please .detach() the result if returning one "
+                           "of the inputs in module_load")
+    if isinstance(current, Parameter):
+        if isinstance(new, Parameter):
+            new.requires_grad_(current.requires_grad)
+        else:
+            new = Parameter(new, requires_grad=current.requires_grad)
+    swap_tensors(current, new)
