@@ -331,6 +331,28 @@ def test_varying_depth_compiles_at_most_once_per_depth():
     assert STATS["fused_compiles"] - before <= 4
 
 
+def test_long_graphs_stay_per_node_and_match_torch():
+    """An unrolled recurrence longer than FUSE_MAX_NODES never compiles a fused backward (XLA's compile time of
+    the fused program grows faster than linearly); its gradients are torch's."""
+    from ptjax._stats import STATS
+    from ptjax.autograd import engine
+    rs = np.random.default_rng(2)
+    w0, x0 = rs.standard_normal((4, 4)).astype(np.float32) * 0.3, rs.standard_normal((2, 4)).astype(np.float32)
+    steps = engine.FUSE_MAX_NODES  # two nodes a step
+    grads = []
+    before = STATS["fused_compiles"]
+    for lib in (ptjax, torch, ptjax, ptjax):   # ptjax three times: the signature is seen again
+        w = lib.tensor(w0, requires_grad=True)
+        h = lib.tensor(x0)
+        for _ in range(steps):
+            h = (h @ w).tanh()
+        h.sum().backward()
+        grads.append(w.grad.numpy())
+    assert STATS["fused_compiles"] == before
+    for g in grads[:1] + grads[2:]:
+        np.testing.assert_allclose(g, grads[1], rtol=1e-4, atol=1e-5)
+
+
 def test_kernel_compiles_are_counted():
     from ptjax._stats import STATS
     x = ptjax.randn(3, 7, 5)  # a shape no other test uses: logsumexp's kernel compiles once for it
