@@ -48,3 +48,23 @@ def installed() -> bool:
 def install():
     if not installed():
         sys.meta_path.insert(0, TorchAliasFinder())
+        _hook_spawned_children()
+
+
+def _hook_spawned_children():
+    """A child that ``multiprocessing`` starts with ``spawn`` re-imports the main script before it runs anything
+    of the parent's: its command line is made to install this hook first, so ``import torch`` there is ptjax too
+    (``mp.Process(target=...)`` under ``python -m ptjax``)."""
+    import multiprocessing.spawn as spawn
+    original = spawn.get_command_line
+    if getattr(original, "installs_torch_alias", False):
+        return
+
+    def get_command_line(**kwds):
+        command = original(**kwds)
+        if "-c" in command:
+            i = command.index("-c") + 1
+            command[i] = "import ptjax._torch_alias; ptjax._torch_alias.install(); " + command[i]
+        return command
+    get_command_line.installs_torch_alias = True
+    spawn.get_command_line = get_command_line

@@ -113,3 +113,35 @@ def test_ddp_tutorial_with_spawn(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert sorted(line for line in r.stdout.splitlines() if line.startswith("rank")) == ["rank 0 agree True",
                                                                                          "rank 1 agree True"]
+
+
+PROCESS_SCRIPT = textwrap.dedent("""
+    import torch
+    import torch.multiprocessing as mp
+
+    def work(q, n):
+        q.put((torch.__name__, float(torch.arange(n).sum())))
+
+    if __name__ == "__main__":
+        mp.set_start_method("spawn")
+        q = mp.Queue()
+        ps = [mp.Process(target=work, args=(q, n)) for n in (3, 4)]
+        for p in ps:
+            p.start()
+        out = sorted(q.get(timeout=120) for _ in ps)
+        for p in ps:
+            p.join()
+        print(out, [p.exitcode for p in ps])
+""")
+
+
+def test_spawned_processes_import_ptjax_as_torch(tmp_path):
+    """``mp.Process`` children started with ``spawn`` re-import the script: under ``python -m ptjax`` they install
+    the torch → ptjax hook first, so ``import torch`` there is ptjax, as in the parent."""
+    script = tmp_path / "procs.py"
+    script.write_text(PROCESS_SCRIPT)
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-m", "ptjax", str(script)], capture_output=True, text=True, timeout=240,
+                       env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.strip().splitlines()[-1] == "[('ptjax', 3.0), ('ptjax', 6.0)] [0, 0]"
