@@ -275,18 +275,23 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
     return _deliver([(tensor, out)] if world.rank() == dst else [], async_op, [out])
 
 
+def _check_root_list(world, name, tensor, tensors, list_name, side):
+    """The root's list of a gather (``side="output"``) or scatter (``"input"``): one tensor a rank, as ``tensor``."""
+    _check_list(tensors, list_name)
+    if len(tensors) != world.size():
+        raise RuntimeError(f"{_impl(world)}::{name}: Incorrect {side} list size {len(tensors)}. {side.capitalize()} "
+                           f"list size should be {world.size()}, same as size of the process group.")
+    _check_dtypes(tensor, *tensors)
+    _check_sizes(world, name, tensor.shape, tensors)
+
+
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
     """On rank ``dst``, ``gather_list[r]`` becomes rank r's ``tensor``."""
     world = _world(group)
     _check_tensor(tensor, "tensor")
     dst = _check_root(world, "gather", dst, group_dst)
     if world.rank() == dst:
-        _check_list(gather_list, "gather_list")
-        if len(gather_list) != world.size():
-            raise RuntimeError(f"{_impl(world)}::gather: Incorrect output list size {len(gather_list)}. Output "
-                               f"list size should be {world.size()}, same as size of the process group.")
-        _check_dtypes(tensor, *gather_list)
-        _check_sizes(world, "gather", tensor.shape, gather_list)
+        _check_root_list(world, "gather", tensor, gather_list, "gather_list", "output")
     elif gather_list:
         raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
     outs = _programs.run(world, _programs.program(world, _programs.all_gather), [_local(world, tensor)])
@@ -299,12 +304,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     _check_tensor(tensor, "tensor")
     src = _check_root(world, "scatter", src, group_src)
     if world.rank() == src:
-        _check_list(scatter_list, "scatter_list")
-        if len(scatter_list) != world.size():
-            raise RuntimeError(f"{_impl(world)}::scatter: Incorrect input list size {len(scatter_list)}. Input "
-                               f"list size should be {world.size()}, same as size of the process group.")
-        _check_dtypes(tensor, *scatter_list)
-        _check_sizes(world, "scatter", tensor.shape, scatter_list)
+        _check_root_list(world, "scatter", tensor, scatter_list, "scatter_list", "input")
         chunks = jnp.stack([_local(world, t) for t in scatter_list])
     elif scatter_list:
         raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
